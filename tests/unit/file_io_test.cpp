@@ -1,0 +1,97 @@
+#include "pycemit/file_io.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "test_tree.h"
+
+namespace pycemit {
+namespace {
+
+TEST(FileIo, AtomicWriteCreatesAndReplacesWithImportlibMode) {
+  testing::TempTree t;
+  const std::string path = t / "a.pyc";
+  const mode_t old_umask = ::umask(022);
+  write_file_atomically(path, "first", pyc_mode_for_source(0755));
+  EXPECT_EQ(read_file(path), "first");
+  EXPECT_EQ(stat_path(path)->st_mode & 0777, 0644u);  // (0755 | 0200) & 0666, then umask
+  write_file_atomically(path, std::string("sec\0nd", 6), 0600);
+  EXPECT_EQ(read_file(path), std::string("sec\0nd", 6));
+  ::umask(old_umask);
+  EXPECT_EQ(pyc_mode_for_source(0444), 0644u);
+  EXPECT_EQ(pyc_mode_for_source(0600), 0600u);
+}
+
+TEST(FileIo, FailedWriteLeavesTheOldFileAndNoTemporary) {
+  testing::TempTree t;
+  const std::string path = t.write("d/a.pyc", "good");
+  EXPECT_THROW(write_file_atomically(t / "missing-dir/a.pyc", "x", 0644), FileError);
+  // Rename onto a directory fails: the temporary file must be gone, the target intact.
+  t.mkdir("d/dir.pyc");
+  EXPECT_THROW(write_file_atomically(t / "d/dir.pyc", "x", 0644), FileError);
+  EXPECT_EQ(read_file(path), "good");
+  int entries = 0;
+  for ([[maybe_unused]] auto& e : std::filesystem::directory_iterator(t / "d")) ++entries;
+  EXPECT_EQ(entries, 2);
+}
+
+TEST(FileIo, RefusesNonRegularOutputs) {
+  testing::TempTree t;
+  t.write("real", "x");
+  ASSERT_EQ(::symlink((t / "real").c_str(), (t / "link.pyc").c_str()), 0);
+  t.mkdir("dir.pyc");
+  EXPECT_THROW(check_output_path(t / "link.pyc"), FileError);
+  EXPECT_THROW(check_output_path(t / "dir.pyc"), FileError);
+  EXPECT_NO_THROW(check_output_path(t / "real"));
+  EXPECT_NO_THROW(check_output_path(t / "absent"));
+}
+
+TEST(FileIo, HardlinksAtomically) {
+  testing::TempTree t;
+  const std::string a = t.write("a.pyc", "same");
+  const std::string b = t.write("b.pyc", "old");
+  link_file_atomically(a, b);
+  EXPECT_EQ(stat_path(a)->st_ino, stat_path(b)->st_ino);
+  EXPECT_EQ(read_file(b), "same");
+}
+
+TEST(FileIo, MakeDirectories) {
+  testing::TempTree t;
+  make_directories(t / "x/y/__pycache__");
+  EXPECT_TRUE(S_ISDIR(stat_path(t / "x/y/__pycache__")->st_mode));
+  t.write("file", "");
+  EXPECT_THROW(make_directories(t / "file/sub"), FileError);
+}
+
+TEST(FileIo, RemovesTemporariesOfDeadProcessesOnly) {
+  testing::TempTree t;
+  const pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  ::waitpid(child, nullptr, 0);  // a pid that no longer exists
+  t.write("a.pyc." + std::to_string(child) + ".0.pycemit-tmp", "partial");
+  t.write("b.pyc." + std::to_string(::getppid()) + ".0.pycemit-tmp", "someone else's, alive");
+  t.write("c.pyc", "keep");
+  EXPECT_EQ(remove_stale_temporaries(t.path()), 1);
+  EXPECT_FALSE(stat_path(t / ("a.pyc." + std::to_string(child) + ".0.pycemit-tmp")));
+  EXPECT_TRUE(stat_path(t / ("b.pyc." + std::to_string(::getppid()) + ".0.pycemit-tmp")));
+}
+
+TEST(FileIo, ReadErrorsNameThePath) {
+  testing::TempTree t;
+  try {
+    read_file(t / "nope.py");
+    FAIL();
+  } catch (const FileError& e) {
+    EXPECT_NE(std::string(e.what()).find("nope.py: cannot read: No such file"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(read_file(t.path()), FileError);
+  EXPECT_EQ(read_file_prefix(t / "nope", 4), std::nullopt);
+}
+
+}  // namespace
+}  // namespace pycemit

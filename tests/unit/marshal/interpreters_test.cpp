@@ -1,0 +1,462 @@
+// Against every installed CPython >= 3.8: canonicalize what marshal.dumps()
+// wrote, load the canonical bytes back in the same interpreter and compare with
+// the original object; and check that different process states give different
+// CPython bytes but the same canonical bytes.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "helpers.h"
+#include "stream.h"
+#include "test_interpreters.h"
+
+namespace pycemit::marshal::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using pycemit::testing::installed_cpythons;
+using pycemit::testing::run_and_capture;
+
+// Writes marshal.dumps() of compiled code to <dir>/<name>.bin and the compile
+// filename (UTF-8, surrogatepass) to <dir>/<name>.fn. argv: dir, state.
+//   fresh: nothing else happens in the process.
+//   busy:  50 other modules are compiled and kept first, some one-character
+//          strings are interned, and every constant of each dumped code object
+//          gets an extra reference: CPython then flags (and orders) differently.
+constexpr const char* kCorpusScript = R"PY(
+import glob, marshal, os, sys
+
+out_dir, state = sys.argv[1], sys.argv[2]
+
+TRICKY = {
+    "frozenset_mixed": "def f(x):\n    return x in {1, 'a', (2, 3), 2.5, -0.0, 0.0}\n",
+    "frozenset_strs": "def f(x):\n    return x in {'alpha', 'beta', 'gamma', 'delta', 'epsilon', 'zeta', 'eta', 'theta', 'iota', 'kappa'}\n",
+    "frozenset_tuples": "def f(x):\n    return x in {(1, 'a'), (2, 'b'), None, ..., b'x', 3j, 10**30, -1}\n",
+    "one_char": "a = 'a'\nb = ('a', 'b', 'x', '_', '\\xe9', '\\u20ac', '')\ndef f():\n    return 'a' + 'x' + '\\xe9'\n",
+    "big_ints": "x = 10**30\ny = -2**31\nz = 2**31\nw = -2**31 - 1\nv = 2**63\nu = -(10**100)\nt = (2**31 - 1, -2**31 + 1, 2**30, -2**30, 2**45)\n",
+    "floats": "a = 0.0\nb = -0.0\nc = 1.0\nd = 1\ne = True\nf = (0.0, -0.0, 1, 1.0, True, 1e308 * 10, -1e308 * 10, 0.1, 1e-320)\n",
+    "complex": "c = 1+2j\nd = -0.0j\ne = (1j, 2.5j, -1j, 0j)\nf = -(0.0+0.0j)\n",
+    "nested": ("def outer(a, b=2, *args, c, d=4, **kw):\n    x = 1\n    def inner(y):\n        nonlocal x\n"
+               "        x += y\n        return lambda z: x + y + z\n    return inner, [lambda: i for i in range(3)], (lambda q: q * 2)\n"
+               "class C:\n    def m(self):\n        return super().m()\n    @staticmethod\n    def s():\n        yield from range(3)\n"
+               "async def co(x, y, z):\n    async with x:\n        await y\n    return [i async for i in z]\n"
+               "f = (lambda: 0, lambda: 0)\n"),
+    "bytes": "b = b'\\x00\\xff'\nc = b''\nd = (b'a', b'a', 'a', b'abc', 'abc')\n",
+    "unicode": ("s = 'h\\xe9llo w\\xf6rld'\nt = '\\u65e5\\u672c\\u8a9e'\nu = '\\U0001F600'\nv = '\\udcff'\n"
+                "w = 'a' * 300\nx = '\\xe9' * 300\ny = 'name_like_identifier'\n"),
+    "exceptions": "try:\n    import foo\nexcept ImportError as e:\n    pass\nfinally:\n    x = 1\nwith open('f') as g:\n    pass\n",
+    "empty": "",
+    "docstring": "'''Module doc.'''\ndef f():\n    '''Function doc.'''\n    return f.__doc__\n",
+}
+FILENAMES = {
+    "unicode": "/tmp/\u00fcn\u00efcode/\u00e9.py",
+    "empty": "/tmp/undecodable-\udcff.py",
+}
+
+lib = os.path.dirname(os.__file__)
+paths = sorted(glob.glob(os.path.join(lib, "*.py")))
+step = max(1, len(paths) // 30)
+chosen = paths[::step][:30]
+others = [p for p in paths if p not in chosen][:50]
+
+def read(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+keep = []
+extra = []
+if state == "busy":
+    for p in others:
+        try:
+            keep.append(compile(read(p), p, "exec", dont_inherit=True))
+        except SyntaxError:
+            pass
+    for ch in "abcdefxyz_0123456789\xe9":
+        keep.append(sys.intern(ch))
+
+def hold_constants(code):
+    for c in code.co_consts:
+        extra.append(c)
+        if hasattr(c, "co_consts"):
+            hold_constants(c)
+
+sources = [(name, src.encode("utf-8"), FILENAMES.get(name, "/virtual/%s.py" % name))
+           for name, src in sorted(TRICKY.items())]
+sources += [("stdlib_" + os.path.basename(p)[:-3], read(p), p) for p in chosen]
+for name, source, filename in sources:
+    try:
+        code = compile(source, filename, "exec", dont_inherit=True)
+    except SyntaxError:
+        continue
+    if state == "busy":
+        hold_constants(code)
+        keep.append(code)
+    with open(os.path.join(out_dir, name + ".bin"), "wb") as f:
+        f.write(marshal.dumps(code))
+    with open(os.path.join(out_dir, name + ".fn"), "wb") as f:
+        f.write(filename.encode("utf-8", "surrogatepass"))
+    print(name)
+)PY";
+
+// For every <name>.bin in argv[1] that has a <name>.canon beside it: loads both
+// and compares them recursively (types, float bits, code object fields). Prints
+// "OK <name>" or "MISMATCH <name> <where>: <what>" per pair.
+constexpr const char* kVerifyScript = R"PY(
+import marshal, os, struct, sys
+
+CODE_ATTRS = ["co_argcount", "co_posonlyargcount", "co_kwonlyargcount", "co_nlocals",
+              "co_stacksize", "co_flags", "co_code", "co_consts", "co_names", "co_varnames",
+              "co_freevars", "co_cellvars", "co_filename", "co_name", "co_qualname",
+              "co_firstlineno", "co_linetable", "co_exceptiontable"]
+if sys.version_info < (3, 10):
+    CODE_ATTRS.append("co_lnotab")
+CodeType = type(compile("", "", "exec"))
+
+def float_bits(x):
+    return struct.pack("<d", x)
+
+def diff(a, b, where):
+    if type(a) is not type(b):
+        return "%s: type %s != %s" % (where, type(a).__name__, type(b).__name__)
+    if isinstance(a, CodeType):
+        for attr in CODE_ATTRS:
+            if hasattr(a, attr):
+                d = diff(getattr(a, attr), getattr(b, attr), where + "." + attr)
+                if d:
+                    return d
+        return None
+    if isinstance(a, float):
+        if float_bits(a) != float_bits(b):
+            return "%s: float %r != %r" % (where, a, b)
+        return None
+    if isinstance(a, complex):
+        if float_bits(a.real) + float_bits(a.imag) != float_bits(b.real) + float_bits(b.imag):
+            return "%s: complex %r != %r" % (where, a, b)
+        return None
+    if isinstance(a, (tuple, list)):
+        if len(a) != len(b):
+            return "%s: length %d != %d" % (where, len(a), len(b))
+        for i, (x, y) in enumerate(zip(a, b)):
+            d = diff(x, y, "%s[%d]" % (where, i))
+            if d:
+                return d
+        return None
+    if isinstance(a, (set, frozenset)):
+        if len(a) != len(b) or a != b:
+            return "%s: set %r != %r" % (where, a, b)
+        rest = list(b)
+        for x in a:
+            match = [y for y in rest if diff(x, y, where) is None]
+            if not match:
+                return "%s: element %r has no identical counterpart in %r" % (where, x, b)
+            rest.remove(match[0])
+        return None
+    if isinstance(a, dict):
+        if list(a) != list(b):
+            return "%s: dict keys %r != %r" % (where, list(a), list(b))
+        for k in a:
+            d = diff(a[k], b[k], "%s[%r]" % (where, k))
+            if d:
+                return d
+        return None
+    if isinstance(a, slice):
+        return diff((a.start, a.stop, a.step), (b.start, b.stop, b.step), where)
+    if a != b:
+        return "%s: %r != %r" % (where, a, b)
+    return None
+
+folder = sys.argv[1]
+for entry in sorted(os.listdir(folder)):
+    if not entry.endswith(".bin"):
+        continue
+    name = entry[:-4]
+    canon_path = os.path.join(folder, name + ".canon")
+    if not os.path.exists(canon_path):
+        continue
+    with open(os.path.join(folder, entry), "rb") as f:
+        original = marshal.loads(f.read())
+    with open(canon_path, "rb") as f:
+        canonical = marshal.loads(f.read())
+    d = diff(original, canonical, name)
+    print("OK %s" % name if d is None else "MISMATCH %s %s" % (name, d))
+)PY";
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+void write_file(const fs::path& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary);
+  out << bytes;
+}
+
+// A temporary directory, removed with the object.
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (fs::temp_directory_path() / "pycemit-marshal-XXXXXX").string();
+    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+    path_ = pattern;
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    fs::remove_all(path_, ignored);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+struct Interpreter {
+  std::string path;
+  int minor = 0;
+  CodeLayout layout = CodeLayout::Py311;
+};
+
+Interpreter describe(const std::string& python) {
+  Interpreter interpreter;
+  interpreter.path = python;
+  interpreter.minor =
+      std::stoi(run_and_capture({python, "-S", "-c", "import sys; print(sys.version_info[1])"}));
+  interpreter.layout = code_layout_for_minor(interpreter.minor);
+  return interpreter;
+}
+
+// The corpus of one interpreter in one process state.
+struct Corpus {
+  std::unique_ptr<TempDir> dir = std::make_unique<TempDir>();
+  std::vector<std::string> names;
+  std::string bin(const std::string& name) const { return read_file(dir->path() / (name + ".bin")); }
+};
+
+Corpus make_corpus(const Interpreter& interpreter, const std::string& state, const std::string& hash_seed) {
+  Corpus corpus;
+  const std::string out = run_and_capture({"env", "PYTHONHASHSEED=" + hash_seed, interpreter.path, "-S", "-c",
+                                           kCorpusScript, corpus.dir->path().string(), state});
+  std::istringstream lines(out);
+  for (std::string line; std::getline(lines, line);) {
+    if (!line.empty()) corpus.names.push_back(line);
+  }
+  return corpus;
+}
+
+// Every interpreter with its corpora, made once for all tests.
+struct Subject {
+  Interpreter interpreter;
+  Corpus fresh;        // PYTHONHASHSEED=0, nothing else in the process
+  Corpus busy;         // PYTHONHASHSEED=0, other work and references first
+  Corpus other_seed;   // PYTHONHASHSEED=1, fresh
+};
+
+const std::vector<std::unique_ptr<Subject>>& subjects() {
+  static const auto all = [] {
+    std::vector<std::unique_ptr<Subject>> result;
+    for (const auto& python : installed_cpythons()) {
+      auto subject = std::make_unique<Subject>();
+      subject->interpreter = describe(python);
+      subject->fresh = make_corpus(subject->interpreter, "fresh", "0");
+      subject->busy = make_corpus(subject->interpreter, "busy", "0");
+      subject->other_seed = make_corpus(subject->interpreter, "fresh", "1");
+      result.push_back(std::move(subject));
+    }
+    return result;
+  }();
+  return all;
+}
+
+std::string label(const Interpreter& interpreter) {
+  return interpreter.path + " (3." + std::to_string(interpreter.minor) + ")";
+}
+
+TEST(MarshalInterpreters, AtLeastThreeInterpretersWithCorpora) {
+  EXPECT_GE(subjects().size(), 3u);
+  for (const auto& subject : subjects()) {
+    SCOPED_TRACE(label(subject->interpreter));
+    EXPECT_GE(subject->fresh.names.size(), 30u);
+    EXPECT_EQ(subject->fresh.names, subject->busy.names);
+    EXPECT_EQ(subject->fresh.names, subject->other_seed.names);
+  }
+}
+
+TEST(MarshalInterpreters, CanonicalBytesLoadEqualToTheOriginal) {
+  for (const auto& subject : subjects()) {
+    const Interpreter& interpreter = subject->interpreter;
+    SCOPED_TRACE(label(interpreter));
+    const Corpus& corpus = subject->fresh;
+    for (const auto& name : corpus.names) {
+      write_file(corpus.dir->path() / (name + ".canon"), canonicalize(corpus.bin(name), interpreter.layout));
+    }
+    const std::string report =
+        run_and_capture({interpreter.path, "-S", "-c", kVerifyScript, corpus.dir->path().string()});
+    std::set<std::string> ok;
+    std::istringstream lines(report);
+    for (std::string line; std::getline(lines, line);) {
+      if (line.rfind("OK ", 0) == 0) {
+        ok.insert(line.substr(3));
+      } else {
+        ADD_FAILURE() << line;
+      }
+    }
+    for (const auto& name : corpus.names) EXPECT_TRUE(ok.count(name)) << name << " was not verified";
+  }
+}
+
+TEST(MarshalInterpreters, CanonicalizeIsIdempotentAndChangesSomething) {
+  for (const auto& subject : subjects()) {
+    const Interpreter& interpreter = subject->interpreter;
+    SCOPED_TRACE(label(interpreter));
+    int changed = 0;
+    for (const auto& name : subject->busy.names) {
+      const std::string raw = subject->busy.bin(name);
+      const std::string once = canonicalize(raw, interpreter.layout);
+      EXPECT_EQ(canonicalize(once, interpreter.layout), once) << name;
+      changed += once != raw;
+    }
+    EXPECT_GT(changed, 0) << "CPython's bytes were all canonical already: the test proves nothing";
+  }
+}
+
+TEST(MarshalInterpreters, CodeFilenameIsTheCompileFilename) {
+  for (const auto& subject : subjects()) {
+    const Interpreter& interpreter = subject->interpreter;
+    SCOPED_TRACE(label(interpreter));
+    const Corpus& corpus = subject->fresh;
+    for (const auto& name : corpus.names) {
+      const std::string expected = read_file(corpus.dir->path() / (name + ".fn"));
+      EXPECT_EQ(code_filename(corpus.bin(name), interpreter.layout), expected) << name;
+    }
+    // The other layout does not read a code object of this one.
+    const CodeLayout other = interpreter.layout == CodeLayout::Py38 ? CodeLayout::Py311 : CodeLayout::Py38;
+    EXPECT_THROW(canonicalize(corpus.bin("nested"), other), MarshalError);
+  }
+}
+
+TEST(MarshalInterpreters, ProcessStateChangesCPythonsBytesButNotTheCanonicalOnes) {
+  for (const auto& subject : subjects()) {
+    const Interpreter& interpreter = subject->interpreter;
+    SCOPED_TRACE(label(interpreter));
+    int busy_differs = 0;
+    int seed_differs = 0;
+    for (const auto& name : subject->fresh.names) {
+      const std::string fresh = subject->fresh.bin(name);
+      const std::string busy = subject->busy.bin(name);
+      const std::string seeded = subject->other_seed.bin(name);
+      busy_differs += fresh != busy;
+      seed_differs += fresh != seeded;
+      const std::string canonical = canonicalize(fresh, interpreter.layout);
+      EXPECT_EQ(canonicalize(busy, interpreter.layout), canonical) << name << " (busy process)";
+      EXPECT_EQ(canonicalize(seeded, interpreter.layout), canonical) << name << " (PYTHONHASHSEED=1)";
+    }
+    EXPECT_GT(busy_differs, 0) << "the busy process wrote the same bytes: the test proves nothing";
+    if (interpreter.minor <= 10) {
+      // Frozenset order follows the hash seed before 3.11.
+      EXPECT_NE(subject->fresh.bin("frozenset_strs"), subject->other_seed.bin("frozenset_strs"));
+      EXPECT_GT(seed_differs, 0);
+    }
+  }
+}
+
+// Hand-built streams that CPython's writer would not produce (text floats,
+// 'I', Latin-1 'z' payloads, references in every position, dicts ended by a NULL
+// value...) load in CPython to the same object as their canonical form.
+TEST(MarshalInterpreters, HandBuiltStreamsLoadEqualToTheirCanonicalForm) {
+  const std::vector<std::pair<std::string, std::string>> streams = {
+      {"refs_preorder", Stream()
+                            .small_tuple(4)
+                            .small_tuple(2, kRef)
+                            .short_ascii("abc", false, kRef)
+                            .ref(1)
+                            .short_ascii("xyz", false, kRef)
+                            .ref(0)
+                            .ref(2)},
+      {"flags_everywhere", Stream()
+                               .small_tuple(5, kRef)
+                               .short_ascii("abc", true, kRef)
+                               .int32(1, kRef)
+                               .binary_float(1.0, kRef)
+                               .ref(1)
+                               .ref(2)},
+      {"numbers", Stream()
+                      .small_tuple(9)
+                      .int64(1LL << 40)
+                      .int64(-5)
+                      .long_digits(1, {7})
+                      .long_digits(-3, {1, 0, 2})
+                      .text_float("-0")
+                      .text_float("1e400")
+                      .type('x')
+                      .byte(3)
+                      .raw("1.5")
+                      .byte(2)
+                      .raw("-0")
+                      .binary_float(-0.0)
+                      .binary_float(0.0)},
+      {"strings", Stream()
+                      .small_tuple(7)
+                      .short_ascii("caf\xe9")
+                      .unicode("caf\xc3\xa9")
+                      .short_ascii("a", true)
+                      .short_ascii("a")
+                      .unicode("ab", true)
+                      .ascii(std::string(300, 'x'))
+                      .unicode("\xed\xb3\xbf")},
+      {"containers", Stream()
+                         .small_tuple(5)
+                         .list(2, kRef)
+                         .none()
+                         .type('T')
+                         .ref(0)
+                         .dict()
+                         .short_ascii("k")
+                         .int32(1)
+                         .short_ascii("dropped")
+                         .null()
+                         .set(3)
+                         .int32(3)
+                         .int32(1)
+                         .int32(2)
+                         .frozenset(4)
+                         .short_ascii("zz")
+                         .small_tuple(1)
+                         .int32(1)
+                         .binary_float(2.5)
+                         .bytes_object("b")},
+  };
+  for (const auto& python : installed_cpythons()) {
+    const Interpreter interpreter = describe(python);
+    SCOPED_TRACE(label(interpreter));
+    TempDir dir;
+    for (const auto& [name, bytes] : streams) {
+      write_file(dir.path() / (name + ".bin"), bytes);
+      write_file(dir.path() / (name + ".canon"), canonicalize(bytes, interpreter.layout));
+    }
+    const std::string report = run_and_capture({python, "-S", "-c", kVerifyScript, dir.path().string()});
+    std::istringstream lines(report);
+    std::size_t ok = 0;
+    for (std::string line; std::getline(lines, line);) {
+      if (line.rfind("OK ", 0) == 0) {
+        ++ok;
+      } else {
+        ADD_FAILURE() << line;
+      }
+    }
+    EXPECT_EQ(ok, streams.size());
+  }
+}
+
+}  // namespace
+}  // namespace pycemit::marshal::testing

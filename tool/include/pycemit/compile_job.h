@@ -1,0 +1,82 @@
+// `pycemit compile`: the whole pipeline for one run.
+//
+//   discover -> plan -> (up to date? stop) -> compile -> canonicalise -> write -> record
+//
+// Sources are planned in sorted order and streamed to the worker pool with a
+// bounded window, so memory holds the file list plus a few sources in flight.
+// An output whose header and embedded path are already right is not rewritten
+// (it keeps its mtime); when every output is current no interpreter starts
+// (given cached interpreter facts, see interpreter_cache.h).
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pycemit/naming.h"
+#include "pycemit/plan.h"
+#include "pycemit/pyc_header.h"
+#include "pycemit/reporter.h"
+
+namespace pycemit {
+
+// Exit statuses of every pycemit command.
+enum ExitStatus : int {
+  kExitOk = 0,
+  kExitFailures = 1,     // some files could not be compiled, read or written (or check found problems)
+  kExitUsage = 2,        // bad options or arguments
+  kExitInterpreter = 3,  // the interpreter is missing, not CPython 3.8+, or failed its handshake
+  kExitInternal = 4,     // a bug or an unexpected system error
+};
+
+// What to do with a source that does not compile (a py2 file vendored in a package).
+enum class OnError {
+  Fail,  // error, exit status 1
+  Warn,  // warning, exit status 0
+  Skip,  // one "skipped" line (unless -q), exit status 0
+};
+
+struct CompileOptions {
+  std::vector<std::string> paths;     // files, directories, @lists
+  std::vector<std::string> excludes;  // globs (discover.h)
+  std::string python = "python3";     // the target interpreter: a path or a name on $PATH
+  int jobs = 0;                        // worker processes; 0 = the number of usable cores
+  std::chrono::milliseconds timeout{60000};  // per file, and per worker handshake
+  InvalidationMode mode = InvalidationMode::CheckedHash;
+  std::vector<int> levels{0};          // optimization levels, each 0..2, no repeats
+  Layout layout = Layout::Pycache;
+  LocationOptions locations;
+  bool force = false;                  // rewrite outputs even when current
+  bool fail_fast = false;              // stop at the first failure
+  OnError on_error = OnError::Fail;
+  bool hardlink_dupes = false;         // hardlink levels whose bytes are identical
+  bool clamp_source_mtime = false;     // timestamp mode: clamp source mtimes to SOURCE_DATE_EPOCH
+  std::optional<std::string> manifest; // JSON manifest of every output
+  std::optional<std::string> record;   // wheel RECORD file to add the pycs to
+};
+
+// Counts for the summary line, tests and the benchmark.
+struct CompileStats {
+  std::size_t sources = 0;
+  std::size_t written = 0;     // outputs written (or hardlinked)
+  std::size_t unchanged = 0;   // outputs already current
+  std::size_t failed = 0;      // sources with an error (compile, read, write)
+  std::size_t skipped = 0;     // sources not compiled under --on-error warn/skip
+  int workers_started = 0;
+};
+
+// The number of cores this process may run on (sched_getaffinity), at least 1.
+int usable_cores();
+
+// Checks options that do not need the file system: levels 0..2 without repeats,
+// one level for the sourceless layout, jobs >= 0, a positive timeout,
+// --clamp-source-mtime only in timestamp mode with SOURCE_DATE_EPOCH set.
+// Throws PlanError naming the option (exit status 2).
+void validate_options(const CompileOptions& options);
+
+// Runs the pipeline. Returns the exit status; every problem is reported through
+// `reporter`. `stats`, if given, receives the counts.
+int run_compile(const CompileOptions& options, Reporter& reporter, CompileStats* stats = nullptr);
+
+}  // namespace pycemit

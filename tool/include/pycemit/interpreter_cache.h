@@ -1,0 +1,27 @@
+// A small on-disk cache of interpreter facts (interpreter.h), so that a run with
+// nothing to compile starts no interpreter at all.
+//
+// Directory: $PYCEMIT_CACHE_DIR, else $XDG_CACHE_HOME/pycemit, else
+// $HOME/.cache/pycemit; one JSON file per interpreter. The key is the
+// interpreter's real path with the device, inode, size, mtime and ctime (ns) of
+// that file, so replacing or upgrading the interpreter invalidates it. Only
+// native executables (ELF) are cached: a script such as a pyenv shim or a
+// wrapper may run a different interpreter on every call, so it is asked each time.
+// The cache is an optimisation only: every failure to read or write it is
+// silent, and workers that do start re-check the facts in their handshake.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "pycemit/interpreter.h"
+
+namespace pycemit {
+
+// Facts cached for `executable` (an absolute path), if present and still valid.
+std::optional<InterpreterInfo> load_cached_interpreter(const std::string& executable);
+
+// Records `info` for info.executable. Never throws.
+void store_cached_interpreter(const InterpreterInfo& info);
+
+}  // namespace pycemit

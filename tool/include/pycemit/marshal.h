@@ -1,0 +1,70 @@
+// Canonical marshal: read what CPython's marshal.dumps() wrote, write it back as a
+// pure function of the object.
+//
+// Why: CPython's writer sets FLAG_REF from reference counts (Python/marshal.c,
+// w_ref), orders set elements by hash seed (3.8-3.10) or by refcount-dependent
+// bytes (3.11+), and writes one-character strings interned or not depending on
+// process history (cpython gh-129724). The canonical form removes all of that:
+//   - every repeat of an equal immutable object is a back-reference ('r');
+//     FLAG_REF (0x80) is set only on objects that are referenced; reference
+//     indices are assigned in write (pre-)order, as marshal.c's reader expects;
+//   - "equal" means same type, same variant, same value: int 1, float 1.0 and
+//     True differ; interned and non-interned strings differ; 0.0 and -0.0 differ
+//     (floats compare by bit pattern); mutable containers (list, dict, set) are
+//     never merged with other objects;
+//   - set and frozenset elements are sorted by their canonical bytes;
+//   - strings of at most one character are always written non-interned;
+//   - ints are written as 'i' when they fit in int32, else 'l'; strings as
+//     'z'/'Z' or 'a'/'A' when ASCII, else 'u'/'t'; tuples as ')' below 256 items.
+// Loading the canonical bytes gives an object equal to loading the original.
+//
+// Formats: marshal versions 4 (CPython 3.8-3.13) and 5 (3.14, adds ':' slices);
+// code-object layouts of CPython 3.8-3.14 (see CodeLayout).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace pycemit::marshal {
+
+// The field list of a marshalled code object ('c'), which depends on the
+// CPython minor version, not on the marshal version.
+//   Py38: 3.8-3.10: 6 int32 (argcount, posonlyargcount, kwonlyargcount, nlocals,
+//         stacksize, flags), code, consts, names, varnames, freevars, cellvars,
+//         filename, name, int32 firstlineno, lnotab/linetable.
+//   Py311: 3.11-3.14: 5 int32 (argcount, posonlyargcount, kwonlyargcount,
+//         stacksize, flags), code, consts, names, localsplusnames,
+//         localspluskinds, filename, name, qualname, int32 firstlineno,
+//         linetable, exceptiontable.
+enum class CodeLayout { Py38, Py311 };
+
+// The code layout for CPython 3.<minor>; throws std::invalid_argument outside 8..14.
+CodeLayout code_layout_for_minor(int minor);
+
+// A stream that cannot be read: truncated, an unknown type code, a bad reference,
+// an invalid length or UTF-8, nesting deeper than CPython's limit (2000), trailing
+// bytes. what() names what was found and where ("unknown type code 0x3f at
+// offset 123").
+class MarshalError : public std::runtime_error {
+ public:
+  MarshalError(const std::string& message, std::size_t offset);
+  std::size_t offset() const { return offset_; }
+
+ private:
+  std::size_t offset_;
+};
+
+// Returns the canonical serialization of the single object in `data` (a pyc body,
+// i.e. the bytes after the 16-byte header). Throws MarshalError; never returns
+// `data` unchanged when it cannot read it. Idempotent: canonicalize(canonicalize(x))
+// == canonicalize(x).
+std::string canonicalize(std::string_view data, CodeLayout layout);
+
+// The co_filename (UTF-8) of the top-level code object in `data`, without writing
+// anything. Throws MarshalError when `data` is unreadable or is not a code object.
+std::string code_filename(std::string_view data, CodeLayout layout);
+
+}  // namespace pycemit::marshal

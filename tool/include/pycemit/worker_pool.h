@@ -1,0 +1,116 @@
+// The compile stage: a pool of long-lived target-interpreter processes
+// (worker_process.h) fed over pipes with the framed protocol (worker_protocol.h).
+//
+// Up to two requests in flight per worker (the second waits in its pipe);
+// workers are started on demand, up to the pool size, so a run with one stale file starts one interpreter and a no-op
+// run starts none. Every worker's handshake is checked: the interpreter must be
+// CPython 3.8-3.14 with its released magic number, report the same facts as the
+// first worker, and compute the same source hash of a probe string as
+// source_hash.h does (a mismatch is a hard error, never a wrong pyc).
+//
+// A worker that dies, writes something that is not a frame, or runs longer than
+// the timeout on one request is killed and replaced; that request gets a
+// failure reply (type "WorkerDied" or "Timeout") and the rest go on.
+//
+// Single-threaded: call everything from the thread that owns the pool.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pycemit/interpreter.h"
+
+namespace pycemit {
+
+struct CompileRequest {
+  std::uint64_t id = 0;
+  int optimize = 0;            // compile(optimize=...): 0, 1 or 2
+  std::string embedded_path;   // co_filename, file-system bytes (decoded with surrogateescape)
+  std::string source;          // the source file's bytes, exactly as on disk
+};
+
+// A warning the compiler emitted (SyntaxWarning, DeprecationWarning...).
+struct CompileWarning {
+  std::string category;
+  int line = 0;
+  std::string message;
+};
+
+// Why a request produced no code. `line`/`column` as the interpreter reported
+// them (column is SyntaxError.offset, 1-based); absent when unknown or 0.
+struct CompileFailure {
+  std::string type;     // "SyntaxError", "ValueError", "RecursionError", "WorkerDied", "Timeout"...
+  std::string message;
+  std::optional<int> line;
+  std::optional<int> column;
+};
+
+struct CompileReply {
+  std::uint64_t id = 0;
+  std::optional<std::string> code;  // marshal.dumps(code), as the interpreter wrote it
+  std::vector<CompileWarning> warnings;
+  CompileFailure failure;           // meaningful only when !code
+};
+
+class WorkerPool {
+ public:
+  // `interpreter`: absolute path (see resolve_executable). `max_workers` >= 1.
+  // `timeout`: limit for one request, and for a worker's handshake.
+  WorkerPool(std::string interpreter, int max_workers, std::chrono::milliseconds timeout);
+  ~WorkerPool();
+  WorkerPool(const WorkerPool&) = delete;
+  WorkerPool& operator=(const WorkerPool&) = delete;
+
+  // Starts one worker if none is running and waits for its handshake. Returns the
+  // interpreter's facts. Throws InterpreterError (refused, not Python, timeout,
+  // hash self-check mismatch).
+  const InterpreterInfo& handshake();
+
+  // When facts are already known (a cached probe), every worker's handshake is
+  // checked against them instead of against the first worker's.
+  void expect(const InterpreterInfo& info);
+
+  // Queues a request. Workers start as needed.
+  void submit(CompileRequest request);
+
+  // Requests submitted and not yet returned by next_reply().
+  std::size_t outstanding() const { return queue_.size() + in_flight_ + ready_.size(); }
+
+  // Blocks until some request finishes and returns its reply (in completion
+  // order). Throws InterpreterError when workers cannot be started or fail their
+  // handshake; std::logic_error when nothing is outstanding.
+  CompileReply next_reply();
+
+  // Number of interpreter processes started so far (for tests and the benchmark).
+  int workers_started() const { return workers_started_; }
+
+ private:
+  struct Worker;
+  void start_workers();
+  void dispatch();
+  void poll_once();
+  bool read_replies(Worker& w);
+  void read_stderr(Worker& w);
+  void flush_requests(Worker& w);
+  void handle_frame(Worker& w, char kind, const std::vector<std::string>& fields);
+  void check_hello(const std::vector<std::string>& fields);
+  void retire(Worker& w, const std::string& type, const std::string& why);
+
+  std::string interpreter_;
+  int max_workers_;
+  std::chrono::milliseconds timeout_;
+  std::optional<InterpreterInfo> info_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::deque<CompileRequest> queue_;
+  std::deque<CompileReply> ready_;
+  std::size_t in_flight_ = 0;
+  int workers_started_ = 0;
+  std::vector<char> read_buffer_;
+};
+
+}  // namespace pycemit

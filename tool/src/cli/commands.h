@@ -1,0 +1,23 @@
+// The pycemit subcommands. Each registers itself and its options on the CLI11
+// app and returns the subcommand with a function that runs it and yields the
+// exit status (ExitStatus in compile_job.h).
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+
+namespace pycemit::cli {
+
+struct Command {
+  CLI::App* subcommand;
+  std::function<int()> run;
+};
+
+Command add_compile_command(CLI::App& app);
+Command add_info_command(CLI::App& app);
+Command add_canonicalize_command(CLI::App& app);
+
+// Text for --help: the exit statuses every command uses.
+extern const char* const kExitStatusHelp;
+
+}  // namespace pycemit::cli

@@ -1,0 +1,82 @@
+// Options shared by every command that selects sources and outputs:
+// compile, check (and the Bazel worker, which runs compile's command line).
+#include "compile_options.h"
+
+#include <unistd.h>
+
+#include <map>
+#include <string>
+
+#include "pycemit/plan.h"
+
+namespace pycemit::cli {
+namespace {
+
+// CLI11 validators that also convert: "checked-hash" -> InvalidationMode, etc.
+const std::map<std::string, InvalidationMode> kModes = {
+    {"checked-hash", InvalidationMode::CheckedHash},
+    {"unchecked-hash", InvalidationMode::UncheckedHash},
+    {"timestamp", InvalidationMode::Timestamp},
+};
+const std::map<std::string, Layout> kLayouts = {
+    {"pycache", Layout::Pycache},
+    {"prefix", Layout::Prefix},
+    {"sourceless", Layout::Sourceless},
+};
+
+}  // namespace
+
+void add_selection_options(CLI::App& cmd, SelectionOptions& s) {
+  CompileOptions& o = s.options;
+  cmd.add_option("PATH", o.paths, "Source files and directories (recursing into *.py); @FILE reads paths from FILE, one per line")
+      ->required();
+  cmd.add_option("--exclude", o.excludes,
+                 "Skip files and directories matching GLOB (a base name, or with '/' a path relative to the source root); repeatable")
+      ->type_name("GLOB")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  cmd.add_option("--python", o.python, "Target interpreter, CPython 3.8 or later: a path, or a name looked up on PATH")
+      ->type_name("EXE")
+      ->capture_default_str();
+  cmd.add_option("--invalidation-mode", o.mode, "PEP 552 invalidation mode")
+      ->transform(CLI::CheckedTransformer(kModes, CLI::ignore_case, CLI::ignore_underscore))
+      ->default_str("checked-hash");
+  cmd.add_option("-O,--optimize", o.levels, "Optimization level 0, 1 or 2; repeat for several (one pyc each, .opt-N names)")
+      ->type_name("LEVEL")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+      ->default_str("0");
+  cmd.add_option("--layout", o.layout, "Where pycs go: __pycache__ (PEP 3147), a pycache prefix tree, or beside the source (sourceless)")
+      ->transform(CLI::CheckedTransformer(kLayouts, CLI::ignore_case))
+      ->default_str("pycache");
+  auto& loc = o.locations;
+  cmd.add_option("--pycache-prefix", loc.pycache_prefix, "Run-time pycache prefix (PYTHONPYCACHEPREFIX) for --layout prefix")
+      ->type_name("DIR");
+  cmd.add_option("--source-root", loc.source_root, "Sources are named by their path relative to DIR (default: --root, else the working directory)")
+      ->type_name("DIR");
+  cmd.add_option("--install-root", loc.install_root, "Absolute directory where the source root is at run time")
+      ->type_name("DIR");
+  cmd.add_option("--output-root", loc.output_root, "Write outputs into a mirror tree under DIR instead of in place")
+      ->type_name("DIR");
+  cmd.add_option("--root", loc.staging_root, "Staging root (DESTDIR, buildroot): paths under it are installed at the same path without it")
+      ->type_name("DIR");
+  cmd.add_option("--embed-prefix", loc.embed_prefix, "Embedded path (co_filename) is P/<path relative to the source root>")
+      ->type_name("P");
+}
+
+void add_run_options(CLI::App& cmd, SelectionOptions& s) {
+  CompileOptions& o = s.options;
+  cmd.add_option("-j,--jobs", o.jobs, "Interpreter worker processes (0: one per usable core)")->capture_default_str();
+  cmd.add_option("--timeout", s.timeout_seconds, "Seconds one file may take before its worker is killed")
+      ->capture_default_str();
+  cmd.add_flag("-q,--quiet", s.quiet, "Print errors only");
+  cmd.add_flag("-v,--verbose", s.verbose, "Name every output and what happened to it");
+}
+
+Verbosity SelectionOptions::verbosity() const {
+  return quiet ? Verbosity::Quiet : verbose ? Verbosity::Verbose : Verbosity::Normal;
+}
+
+bool stderr_is_terminal() { return ::isatty(STDERR_FILENO) == 1; }
+
+}  // namespace pycemit::cli

@@ -1,0 +1,73 @@
+// pycemit: reproducible CPython bytecode for build systems.
+#include <signal.h>
+
+#include <iostream>
+#include <vector>
+
+#include "commands.h"
+#include "pycemit/compile_job.h"
+#include "pycemit/file_io.h"
+#include "pycemit/interpreter.h"
+#include "pycemit/plan.h"
+
+namespace pycemit::cli {
+
+const char* const kExitStatusHelp =
+    "\nExit status:\n"
+    "  0  success\n"
+    "  1  some files could not be compiled, read or written; or `check` found problems\n"
+    "  2  bad options or arguments\n"
+    "  3  the interpreter is missing, is not CPython 3.8 or later, or failed its handshake\n"
+    "  4  internal error\n";
+
+}  // namespace pycemit::cli
+
+int main(int argc, char** argv) {
+  using namespace pycemit;
+  ::signal(SIGPIPE, SIG_IGN);  // a dead worker's pipe gives EPIPE
+  ::signal(SIGXFSZ, SIG_IGN);  // a file-size limit gives EFBIG, reported like a full disk
+
+  CLI::App app{"pycemit: reproducible CPython bytecode (.pyc) for build systems", "pycemit"};
+  app.footer(cli::kExitStatusHelp);
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "pycemit 0.1.0");
+
+  const std::vector<cli::Command> commands = {
+      cli::add_compile_command(app),
+      cli::add_info_command(app),
+      cli::add_canonicalize_command(app),
+  };
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "pycemit: " << e.what() << "\n";
+    return kExitUsage;
+  }
+
+  for (const auto& command : commands) {
+    if (!command.subcommand->parsed()) continue;
+    try {
+      return command.run();
+    } catch (const PlanError& e) {
+      std::cerr << "pycemit: " << e.what() << "\n";
+      return kExitUsage;
+    } catch (const InterpreterError& e) {
+      std::cerr << "pycemit: " << e.what() << "\n";
+      return kExitInterpreter;
+    } catch (const FileError& e) {
+      std::cerr << "pycemit: " << e.what() << "\n";
+      return kExitFailures;
+    } catch (const std::exception& e) {
+      std::cerr << "pycemit: internal error: " << e.what() << "\n";
+      return kExitInternal;
+    }
+  }
+  return kExitUsage;
+}

@@ -1,0 +1,404 @@
+#include "pycemit/compile_job.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <set>
+#include <unordered_set>
+
+#include "pycemit/discover.h"
+#include "pycemit/file_io.h"
+#include "pycemit/freshness.h"
+#include "pycemit/interpreter_cache.h"
+#include "pycemit/manifest.h"
+#include "pycemit/marshal.h"
+#include "pycemit/worker_pool.h"
+#include "pycemit/worker_process.h"
+
+namespace pycemit {
+namespace {
+
+// Requests in flight (and queued) per worker: enough to keep every worker busy
+// while the main thread plans, small enough to bound memory by a few sources.
+constexpr std::size_t kWindowPerWorker = 4;
+
+// Thrown to end the run early (--fail-fast).
+struct StopRun {};
+
+std::optional<std::int64_t> source_date_epoch() {
+  const char* text = std::getenv("SOURCE_DATE_EPOCH");
+  if (!text || !*text) return std::nullopt;
+  char* end = nullptr;
+  errno = 0;
+  const long long v = std::strtoll(text, &end, 10);
+  if (errno != 0 || *end != '\0' || v < 0) return std::nullopt;
+  return v;
+}
+
+std::string describe_failure(const std::string& source, const CompileFailure& f) {
+  std::string where = source;
+  if (f.line) {
+    where += ":" + std::to_string(*f.line);
+    if (f.column) where += ":" + std::to_string(*f.column);
+  }
+  return where + ": " + f.type + ": " + f.message;
+}
+
+// A source's bytes and the stat of the same open file (so timestamp headers
+// describe exactly the bytes compiled).
+struct SourceContent {
+  std::string bytes;
+  struct stat st {};
+};
+
+SourceContent read_source(const std::string& path) {
+  SourceContent content;
+  content.bytes = read_file(path);
+  if (::stat(path.c_str(), &content.st) != 0) throw FileError(path + ": cannot stat: " + std::strerror(errno));
+  return content;
+}
+
+class CompileJob {
+ public:
+  CompileJob(const CompileOptions& options, Reporter& reporter) : options_(options), reporter_(reporter) {}
+
+  int run(CompileStats* stats_out);
+
+ private:
+  // A source with at least one output to compile, waiting for its replies.
+  struct Pending {
+    PlannedSource plan;
+    PycHeaderBytes header{};
+    mode_t mode = 0644;
+    std::vector<bool> stale;                        // per output
+    std::vector<std::optional<std::string>> code;   // per output: marshal bytes
+    std::optional<CompileFailure> failure;
+    std::vector<CompileWarning> warnings;
+    std::size_t remaining = 0;
+  };
+
+  void start_interpreter();
+  void plan_and_submit(std::size_t index, const SourceFile& source);
+  void handle_reply(CompileReply reply);
+  enum class Placement { Written, Linked, AlreadyLinked, Unchanged };
+
+  void finish_source(Pending& p);
+  void write_outputs(Pending& p);
+  Placement place_output(const Pending& p, std::size_t k, const std::vector<std::string>& bytes);
+  void note_output(const PlannedSource& plan, const PlannedOutput& out, Placement placement, const std::string* bytes);
+  void record_output(const PlannedSource& plan, const PlannedOutput& out, std::string_view bytes,
+                     const std::string& status);
+  void record_unchanged(const PlannedSource& plan);
+  void fail_source(const std::string& source, const std::string& message, bool is_compile_failure);
+  void prepare_directory(const std::string& dir);
+  void clamp_mtime(const std::string& path, SourceContent& content);
+
+  const CompileOptions& options_;
+  Reporter& reporter_;
+  Locations locations_;
+  std::unique_ptr<WorkerPool> pool_;
+  InterpreterInfo info_;
+  marshal::CodeLayout code_layout_ = marshal::CodeLayout::Py311;
+  std::map<std::size_t, Pending> pending_;  // by source index
+  std::set<std::string> prepared_dirs_;
+  std::vector<OutputRecord> records_;
+  std::vector<SkippedRecord> skipped_;
+  CompileStats stats_;
+};
+
+void CompileJob::start_interpreter() {
+  const std::string interpreter = resolve_executable(options_.python);
+  const int jobs = options_.jobs > 0 ? options_.jobs : usable_cores();
+  pool_ = std::make_unique<WorkerPool>(interpreter, jobs, options_.timeout);
+  if (auto cached = load_cached_interpreter(interpreter)) {
+    info_ = *cached;
+    pool_->expect(info_);
+  } else {
+    info_ = pool_->handshake();
+    store_cached_interpreter(info_);
+  }
+  code_layout_ = marshal::code_layout_for_minor(info_.minor);
+}
+
+int CompileJob::run(CompileStats* stats_out) {
+  locations_ = resolve_locations(options_.locations, options_.layout);
+  start_interpreter();
+
+  DiscoverOptions discover_options{locations_.source_root, options_.excludes, locations_.staging_root};
+  Discovery discovery = discover_sources(options_.paths, discover_options);
+  for (const auto& e : discovery.errors) {
+    reporter_.error(e);
+    ++stats_.failed;
+  }
+  stats_.sources = discovery.sources.size();
+  reporter_.set_total(discovery.sources.size());
+
+  const std::size_t window = kWindowPerWorker * static_cast<std::size_t>(std::max(1, options_.jobs > 0 ? options_.jobs : usable_cores()));
+  try {
+    if (options_.fail_fast && stats_.failed > 0) throw StopRun{};
+    for (std::size_t i = 0; i < discovery.sources.size(); ++i) {
+      plan_and_submit(i, discovery.sources[i]);
+      while (pool_->outstanding() > window) handle_reply(pool_->next_reply());
+    }
+    while (pool_->outstanding() > 0) handle_reply(pool_->next_reply());
+  } catch (const StopRun&) {
+    pool_.reset();  // kills the workers; nothing further is written
+  }
+  stats_.workers_started = pool_ ? pool_->workers_started() : stats_.workers_started;
+
+  if (options_.manifest) write_manifest(*options_.manifest, records_, skipped_);
+  if (options_.record) update_record(*options_.record, records_);
+
+  char summary[256];
+  std::snprintf(summary, sizeof summary, "pycemit: %zu sources, %zu pycs written, %zu up to date, %zu failed%s",
+                stats_.sources, stats_.written, stats_.unchanged, stats_.failed,
+                stats_.skipped ? (", " + std::to_string(stats_.skipped) + " skipped").c_str() : "");
+  reporter_.summary(summary);
+  if (stats_out) *stats_out = stats_;
+  return stats_.failed > 0 ? kExitFailures : kExitOk;
+}
+
+void CompileJob::plan_and_submit(std::size_t index, const SourceFile& source) {
+  Pending p;
+  SourceContent content;
+  try {
+    p.plan = plan_source(source, locations_, options_.layout, info_.cache_tag, options_.levels);
+    content = read_source(source.path);
+    if (options_.clamp_source_mtime) clamp_mtime(source.path, content);
+  } catch (const std::runtime_error& e) {  // PlanError, FileError
+    fail_source(source.path, e.what(), false);
+    reporter_.source_done(source.path);
+    return;
+  }
+  p.header = expected_header(info_, options_.mode, content.bytes, content.st);
+  p.mode = pyc_mode_for_source(content.st.st_mode);
+
+  bool any_stale = false;
+  for (const auto& out : p.plan.outputs) {
+    const bool stale = options_.force || !pyc_is_current(out.path, p.header, p.plan.embedded_path, code_layout_);
+    p.stale.push_back(stale);
+    any_stale = any_stale || stale;
+  }
+  if (!any_stale) {
+    record_unchanged(p.plan);
+    reporter_.source_done(source.path);
+    return;
+  }
+  // Hardlinking needs every level's bytes, so a stale source recompiles all levels.
+  if (options_.hardlink_dupes) std::fill(p.stale.begin(), p.stale.end(), true);
+
+  p.code.resize(p.plan.outputs.size());
+  for (std::size_t k = 0; k < p.plan.outputs.size(); ++k) {
+    if (!p.stale[k]) continue;
+    CompileRequest req;
+    req.id = index * 4 + k;  // at most 3 levels per source
+    req.optimize = p.plan.outputs[k].optimize;
+    req.embedded_path = p.plan.embedded_path;
+    req.source = content.bytes;
+    pool_->submit(std::move(req));
+    ++p.remaining;
+  }
+  pending_.emplace(index, std::move(p));
+}
+
+void CompileJob::handle_reply(CompileReply reply) {
+  auto it = pending_.find(reply.id / 4);
+  if (it == pending_.end()) throw std::logic_error("reply for an unknown request");
+  Pending& p = it->second;
+  const std::size_t k = reply.id % 4;
+  if (reply.code) {
+    p.code[k] = std::move(reply.code);
+  } else if (!p.failure) {
+    p.failure = reply.failure;
+  }
+  for (auto& w : reply.warnings) {
+    const bool seen = std::any_of(p.warnings.begin(), p.warnings.end(), [&](const CompileWarning& x) {
+      return x.line == w.line && x.message == w.message && x.category == w.category;
+    });
+    if (!seen) p.warnings.push_back(std::move(w));
+  }
+  if (--p.remaining == 0) {
+    Pending done = std::move(p);
+    pending_.erase(it);
+    finish_source(done);
+  }
+}
+
+void CompileJob::finish_source(Pending& p) {
+  const std::string& source = p.plan.source.path;
+  for (const auto& w : p.warnings) {
+    reporter_.warning(source + ":" + std::to_string(w.line) + ": " + w.category + ": " + w.message);
+  }
+  if (p.failure) {
+    const bool worker_problem = p.failure->type == "WorkerDied" || p.failure->type == "Timeout";
+    fail_source(source, describe_failure(source, *p.failure), !worker_problem);
+  } else {
+    write_outputs(p);
+  }
+  reporter_.source_done(source);
+}
+
+void CompileJob::write_outputs(Pending& p) {
+  const std::string& source = p.plan.source.path;
+  std::vector<std::string> bytes(p.plan.outputs.size());
+  try {
+    for (std::size_t k = 0; k < p.plan.outputs.size(); ++k) {
+      if (!p.stale[k]) continue;
+      bytes[k] = as_chars(p.header);
+      bytes[k] += marshal::canonicalize(*p.code[k], code_layout_);
+    }
+  } catch (const marshal::MarshalError& e) {
+    fail_source(source, source + ": cannot read the interpreter's marshal data: " + e.what(), false);
+    return;
+  }
+
+  for (std::size_t k = 0; k < p.plan.outputs.size(); ++k) {
+    const PlannedOutput& out = p.plan.outputs[k];
+    if (!p.stale[k]) {
+      note_output(p.plan, out, Placement::Unchanged, nullptr);
+      continue;
+    }
+    try {
+      note_output(p.plan, out, place_output(p, k, bytes), &bytes[k]);
+    } catch (const FileError& e) {
+      fail_source(source, e.what(), false);
+    }
+  }
+}
+
+// Puts bytes[k] at output k: a hardlink to an earlier level with identical
+// bytes (--hardlink-dupes), nothing if the file already holds them, else an
+// atomic write.
+CompileJob::Placement CompileJob::place_output(const Pending& p, std::size_t k, const std::vector<std::string>& bytes) {
+  const PlannedOutput& out = p.plan.outputs[k];
+  prepare_directory(std::string(path_dirname(out.path)));
+  check_output_path(out.path);
+  for (std::size_t j = 0; options_.hardlink_dupes && j < k; ++j) {
+    if (bytes[j] != bytes[k]) continue;
+    const std::string& twin = p.plan.outputs[j].path;
+    auto a = stat_path(twin), b = stat_path(out.path);
+    if (a && b && a->st_ino == b->st_ino && a->st_dev == b->st_dev) return Placement::AlreadyLinked;
+    link_file_atomically(twin, out.path);
+    return Placement::Linked;
+  }
+  if (!options_.force && read_file_prefix(out.path, bytes[k].size() + 1) == bytes[k]) return Placement::Unchanged;
+  write_file_atomically(out.path, bytes[k], p.mode);
+  return Placement::Written;
+}
+
+// Counts, reports and records one output. `bytes`: its content, or nullptr to
+// read it from disk when a manifest or RECORD needs it.
+void CompileJob::note_output(const PlannedSource& plan, const PlannedOutput& out, Placement placement,
+                             const std::string* bytes) {
+  const bool changed = placement == Placement::Written || placement == Placement::Linked;
+  const bool linked = placement == Placement::Linked || placement == Placement::AlreadyLinked;
+  (changed ? stats_.written : stats_.unchanged)++;
+  reporter_.file(placement == Placement::Written ? "wrote" : placement == Placement::Linked ? "linked" : "unchanged",
+                 out.path);
+  if (options_.manifest || options_.record) {
+    record_output(plan, out, bytes ? *bytes : read_file(out.path), linked ? "linked" : changed ? "written" : "unchanged");
+  }
+}
+
+void CompileJob::record_output(const PlannedSource& plan, const PlannedOutput& out, std::string_view bytes,
+                               const std::string& status) {
+  OutputRecord r;
+  r.source = plan.source.path;
+  r.path = out.path;
+  r.runtime_path = out.runtime_path;
+  r.cache_tag = info_.cache_tag;
+  r.optimize = out.optimize;
+  r.mode = options_.mode;
+  r.size = bytes.size();
+  r.sha256 = sha256_hex(bytes);
+  r.status = status;
+  records_.push_back(std::move(r));
+}
+
+void CompileJob::record_unchanged(const PlannedSource& plan) {
+  for (const auto& out : plan.outputs) note_output(plan, out, Placement::Unchanged, nullptr);
+}
+
+void CompileJob::fail_source(const std::string& source, const std::string& message, bool is_compile_failure) {
+  const OnError policy = is_compile_failure ? options_.on_error : OnError::Fail;
+  switch (policy) {
+    case OnError::Fail:
+      reporter_.error(message);
+      ++stats_.failed;
+      break;
+    case OnError::Warn:
+      reporter_.warning("warning: " + message);
+      ++stats_.skipped;
+      break;
+    case OnError::Skip:
+      reporter_.warning("skipped: " + message);
+      ++stats_.skipped;
+      break;
+  }
+  skipped_.push_back({source, message});
+  if (policy == OnError::Fail && options_.fail_fast) throw StopRun{};
+}
+
+// Creates an output directory once per run, removing temporary files that a
+// killed earlier run left in it.
+void CompileJob::prepare_directory(const std::string& dir) {
+  if (!prepared_dirs_.insert(dir).second) return;
+  make_directories(dir);
+  remove_stale_temporaries(dir);
+}
+
+void CompileJob::clamp_mtime(const std::string& path, SourceContent& content) {
+  const auto epoch = source_date_epoch();
+  if (!epoch || content.st.st_mtim.tv_sec < *epoch) return;
+  if (content.st.st_mtim.tv_sec == *epoch && content.st.st_mtim.tv_nsec == 0) return;
+  const timespec times[2] = {{0, UTIME_OMIT}, {static_cast<time_t>(*epoch), 0}};
+  if (::utimensat(AT_FDCWD, path.c_str(), times, 0) != 0) {
+    throw FileError(path + ": cannot clamp mtime to SOURCE_DATE_EPOCH: " + std::strerror(errno));
+  }
+  if (::stat(path.c_str(), &content.st) != 0) throw FileError(path + ": cannot stat: " + std::strerror(errno));
+}
+
+}  // namespace
+
+int usable_cores() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (::sched_getaffinity(0, sizeof set, &set) == 0) return std::max(1, CPU_COUNT(&set));
+  const long n = ::sysconf(_SC_NPROCESSORS_ONLN);
+  return n > 0 ? static_cast<int>(n) : 1;
+}
+
+void validate_options(const CompileOptions& o) {
+  if (o.levels.empty()) throw PlanError("no optimization level given");
+  std::set<int> seen;
+  for (int level : o.levels) {
+    if (level < 0 || level > 2) throw PlanError("--optimize " + std::to_string(level) + ": levels are 0, 1 and 2");
+    if (!seen.insert(level).second) throw PlanError("--optimize " + std::to_string(level) + " given twice");
+  }
+  if (o.layout == Layout::Sourceless && o.levels.size() != 1) {
+    throw PlanError("--layout sourceless takes one optimization level (its file name carries none)");
+  }
+  if (o.jobs < 0) throw PlanError("--jobs must be 0 (all cores) or more");
+  if (o.timeout.count() <= 0) throw PlanError("--timeout must be positive");
+  if (o.clamp_source_mtime) {
+    if (o.mode != InvalidationMode::Timestamp) throw PlanError("--clamp-source-mtime applies to --invalidation-mode timestamp");
+    if (!source_date_epoch()) throw PlanError("--clamp-source-mtime needs SOURCE_DATE_EPOCH set to a number of seconds");
+  }
+  if (o.paths.empty()) throw PlanError("no PATH given");
+}
+
+int run_compile(const CompileOptions& options, Reporter& reporter, CompileStats* stats) {
+  validate_options(options);
+  CompileJob job(options, reporter);
+  return job.run(stats);
+}
+
+}  // namespace pycemit

@@ -1,0 +1,108 @@
+#include "pycemit/interpreter_cache.h"
+
+#include <openssl/evp.h>
+#include <sys/stat.h>
+
+#include <climits>
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+
+#include "pycemit/file_io.h"
+
+namespace pycemit {
+namespace {
+
+std::optional<std::string> cache_directory() {
+  if (const char* dir = std::getenv("PYCEMIT_CACHE_DIR"); dir && *dir) return std::string(dir);
+  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg == '/') return std::string(xdg) + "/pycemit";
+  if (const char* home = std::getenv("HOME"); home && *home == '/') return std::string(home) + "/.cache/pycemit";
+  return std::nullopt;
+}
+
+std::string hex_sha256(const std::string& text) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(text.data(), text.size(), digest, &len, EVP_sha256(), nullptr);
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned i = 0; i < len; ++i) {
+    out += hex[digest[i] >> 4];
+    out += hex[digest[i] & 15];
+  }
+  return out;
+}
+
+// The identity of the file `executable` resolves to, or nullopt if it is not a
+// native executable.
+std::optional<std::string> identity(const std::string& executable) {
+  char real[PATH_MAX];
+  if (!::realpath(executable.c_str(), real)) return std::nullopt;
+  auto head = read_file_prefix(real, 4);
+  if (!head || *head != "\x7f" "ELF") return std::nullopt;
+  auto st = stat_path(real);
+  if (!st) return std::nullopt;
+  auto ns = [](const timespec& t) { return std::to_string(t.tv_sec) + "." + std::to_string(t.tv_nsec); };
+  return std::string(real) + "|" + std::to_string(st->st_dev) + "|" + std::to_string(st->st_ino) + "|" +
+         std::to_string(st->st_size) + "|" + ns(st->st_mtim) + "|" + ns(st->st_ctim);
+}
+
+std::optional<std::string> cache_file(const std::string& executable, std::string* key_out) {
+  auto dir = cache_directory();
+  auto key = identity(executable);
+  if (!dir || !key) return std::nullopt;
+  if (key_out) *key_out = *key;
+  return *dir + "/interpreter-" + hex_sha256(executable + "\n" + *key) + ".json";
+}
+
+}  // namespace
+
+std::optional<InterpreterInfo> load_cached_interpreter(const std::string& executable) {
+  std::string key;
+  auto file = cache_file(executable, &key);
+  if (!file) return std::nullopt;
+  auto text = read_file_prefix(*file, 64 * 1024);
+  if (!text || text->empty()) return std::nullopt;
+  try {
+    const auto j = nlohmann::json::parse(*text);
+    if (j.at("key").get<std::string>() != key) return std::nullopt;
+    InterpreterInfo info;
+    info.executable = executable;
+    info.implementation = j.at("implementation").get<std::string>();
+    info.major = j.at("major").get<int>();
+    info.minor = j.at("minor").get<int>();
+    info.micro = j.at("micro").get<int>();
+    info.cache_tag = j.at("cache_tag").get<std::string>();
+    const auto magic = j.at("magic").get<std::vector<int>>();
+    if (magic.size() != 4) return std::nullopt;
+    for (int i = 0; i < 4; ++i) info.magic[i] = static_cast<std::uint8_t>(magic[i]);
+    info.marshal_version = j.at("marshal_version").get<int>();
+    validate_interpreter(info);
+    return info;
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+void store_cached_interpreter(const InterpreterInfo& info) {
+  std::string key;
+  auto file = cache_file(info.executable, &key);
+  if (!file) return;
+  nlohmann::json j = {
+      {"key", key},
+      {"implementation", info.implementation},
+      {"major", info.major},
+      {"minor", info.minor},
+      {"micro", info.micro},
+      {"cache_tag", info.cache_tag},
+      {"magic", std::vector<int>(info.magic.begin(), info.magic.end())},
+      {"marshal_version", info.marshal_version},
+  };
+  try {
+    make_directories(std::string(file->substr(0, file->rfind('/'))));
+    write_file_atomically(*file, j.dump(2) + "\n", 0644);
+  } catch (const std::exception&) {
+    // A read-only home or a sandbox: the cache is only an optimisation.
+  }
+}
+
+}  // namespace pycemit
