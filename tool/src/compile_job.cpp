@@ -68,7 +68,8 @@ SourceContent read_source(const std::string& path) {
 
 class CompileJob {
  public:
-  CompileJob(const CompileOptions& options, Reporter& reporter) : options_(options), reporter_(reporter) {}
+  CompileJob(const CompileOptions& options, WorkerPool& pool, Reporter& reporter)
+      : options_(options), reporter_(reporter), pool_(&pool) {}
 
   int run(CompileStats* stats_out);
 
@@ -85,7 +86,6 @@ class CompileJob {
     std::size_t remaining = 0;
   };
 
-  void start_interpreter();
   void plan_and_submit(std::size_t index, const SourceFile& source);
   void handle_reply(CompileReply reply);
   enum class Placement { Written, Linked, AlreadyLinked, Unchanged };
@@ -104,7 +104,7 @@ class CompileJob {
   const CompileOptions& options_;
   Reporter& reporter_;
   Locations locations_;
-  std::unique_ptr<WorkerPool> pool_;
+  WorkerPool* pool_;
   InterpreterInfo info_;
   marshal::CodeLayout code_layout_ = marshal::CodeLayout::Py311;
   std::map<std::size_t, Pending> pending_;  // by source index
@@ -114,23 +114,11 @@ class CompileJob {
   CompileStats stats_;
 };
 
-void CompileJob::start_interpreter() {
-  const std::string interpreter = resolve_executable(options_.python);
-  const int jobs = options_.jobs > 0 ? options_.jobs : usable_cores();
-  pool_ = std::make_unique<WorkerPool>(interpreter, jobs, options_.timeout);
-  if (auto cached = load_cached_interpreter(interpreter)) {
-    info_ = *cached;
-    pool_->expect(info_);
-  } else {
-    info_ = pool_->handshake();
-    store_cached_interpreter(info_);
-  }
-  code_layout_ = marshal::code_layout_for_minor(info_.minor);
-}
-
 int CompileJob::run(CompileStats* stats_out) {
   locations_ = resolve_locations(options_.locations, options_.layout);
-  start_interpreter();
+  info_ = learn_interpreter(*pool_);
+  code_layout_ = marshal::code_layout_for_minor(info_.minor);
+  const int workers_before = pool_->workers_started();
 
   DiscoverOptions discover_options{locations_.source_root, options_.excludes, locations_.staging_root};
   Discovery discovery = discover_sources(options_.paths, discover_options);
@@ -141,7 +129,7 @@ int CompileJob::run(CompileStats* stats_out) {
   stats_.sources = discovery.sources.size();
   reporter_.set_total(discovery.sources.size());
 
-  const std::size_t window = kWindowPerWorker * static_cast<std::size_t>(std::max(1, options_.jobs > 0 ? options_.jobs : usable_cores()));
+  const std::size_t window = kWindowPerWorker * static_cast<std::size_t>(pool_->max_workers());
   try {
     if (options_.fail_fast && stats_.failed > 0) throw StopRun{};
     for (std::size_t i = 0; i < discovery.sources.size(); ++i) {
@@ -150,9 +138,9 @@ int CompileJob::run(CompileStats* stats_out) {
     }
     while (pool_->outstanding() > 0) handle_reply(pool_->next_reply());
   } catch (const StopRun&) {
-    pool_.reset();  // kills the workers; nothing further is written
+    pool_->cancel();  // kills the workers; nothing further is written
   }
-  stats_.workers_started = pool_ ? pool_->workers_started() : stats_.workers_started;
+  stats_.workers_started = pool_->workers_started() - workers_before;
 
   if (options_.manifest) write_manifest(*options_.manifest, records_, skipped_);
   if (options_.record) update_record(*options_.record, records_);
@@ -397,7 +385,14 @@ void validate_options(const CompileOptions& o) {
 
 int run_compile(const CompileOptions& options, Reporter& reporter, CompileStats* stats) {
   validate_options(options);
-  CompileJob job(options, reporter);
+  WorkerPool pool(resolve_executable(options.python), options.jobs > 0 ? options.jobs : usable_cores(),
+                  options.timeout);
+  return run_compile(options, pool, reporter, stats);
+}
+
+int run_compile(const CompileOptions& options, WorkerPool& pool, Reporter& reporter, CompileStats* stats) {
+  validate_options(options);
+  CompileJob job(options, pool, reporter);
   return job.run(stats);
 }
 

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "pycemit/file_io.h"
+#include "pycemit/worker_pool.h"
 
 namespace pycemit {
 namespace {
@@ -103,6 +104,20 @@ void store_cached_interpreter(const InterpreterInfo& info) {
   } catch (const std::exception&) {
     // A read-only home or a sandbox: the cache is only an optimisation.
   }
+}
+
+}  // namespace pycemit
+
+namespace pycemit {
+
+InterpreterInfo learn_interpreter(WorkerPool& pool) {
+  if (auto cached = load_cached_interpreter(pool.interpreter())) {
+    pool.expect(*cached);
+    return *cached;
+  }
+  InterpreterInfo info = pool.handshake();
+  store_cached_interpreter(info);
+  return info;
 }
 
 }  // namespace pycemit

@@ -81,6 +81,13 @@ const InterpreterInfo& WorkerPool::handshake() {
 
 void WorkerPool::submit(CompileRequest request) { queue_.push_back(std::move(request)); }
 
+void WorkerPool::cancel() {
+  workers_.clear();  // each WorkerProcess kills and reaps its process
+  queue_.clear();
+  ready_.clear();
+  in_flight_ = 0;
+}
+
 CompileReply WorkerPool::next_reply() {
   if (outstanding() == 0) throw std::logic_error("next_reply() with nothing outstanding");
   while (ready_.empty()) {

@@ -21,6 +21,8 @@
 
 namespace pycemit {
 
+class WorkerPool;
+
 // Exit statuses of every pycemit command.
 enum ExitStatus : int {
   kExitOk = 0,
@@ -75,8 +77,14 @@ int usable_cores();
 // Throws PlanError naming the option (exit status 2).
 void validate_options(const CompileOptions& options);
 
-// Runs the pipeline. Returns the exit status; every problem is reported through
-// `reporter`. `stats`, if given, receives the counts.
+// Runs the pipeline with a worker pool of its own (options.python, options.jobs,
+// options.timeout). Returns the exit status; every problem is reported through
+// `reporter`. `stats`, if given, receives the counts. Throws PlanError (bad
+// options), InterpreterError (bad interpreter), FileError (manifest, RECORD).
 int run_compile(const CompileOptions& options, Reporter& reporter, CompileStats* stats = nullptr);
+
+// The same with `pool`, which outlives the run (the Bazel persistent worker keeps
+// one pool per interpreter); options.python, jobs and timeout are then unused.
+int run_compile(const CompileOptions& options, WorkerPool& pool, Reporter& reporter, CompileStats* stats = nullptr);
 
 }  // namespace pycemit

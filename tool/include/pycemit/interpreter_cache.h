@@ -18,10 +18,17 @@
 
 namespace pycemit {
 
+class WorkerPool;
+
 // Facts cached for `executable` (an absolute path), if present and still valid.
 std::optional<InterpreterInfo> load_cached_interpreter(const std::string& executable);
 
 // Records `info` for info.executable. Never throws.
 void store_cached_interpreter(const InterpreterInfo& info);
+
+// The facts of `pool`'s interpreter: from the cache when valid (the pool then
+// checks every worker it starts against them), else from a handshake with a
+// first worker (then cached). Throws InterpreterError.
+InterpreterInfo learn_interpreter(WorkerPool& pool);
 
 }  // namespace pycemit

@@ -75,6 +75,9 @@ class WorkerPool {
   // checked against them instead of against the first worker's.
   void expect(const InterpreterInfo& info);
 
+  // The facts learnt so far (from handshake() or expect()), if any.
+  const std::optional<InterpreterInfo>& info() const { return info_; }
+
   // Queues a request. Workers start as needed.
   void submit(CompileRequest request);
 
@@ -88,6 +91,14 @@ class WorkerPool {
 
   // Number of interpreter processes started so far (for tests and the benchmark).
   int workers_started() const { return workers_started_; }
+
+  // The interpreter's absolute path, as given.
+  const std::string& interpreter() const { return interpreter_; }
+  int max_workers() const { return max_workers_; }
+
+  // Kills every worker and forgets every outstanding request. The pool can be
+  // used again (new workers start on demand).
+  void cancel();
 
  private:
   struct Worker;

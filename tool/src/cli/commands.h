@@ -16,6 +16,7 @@ struct Command {
 Command add_compile_command(CLI::App& app);
 Command add_info_command(CLI::App& app);
 Command add_canonicalize_command(CLI::App& app);
+Command add_plan_command(CLI::App& app);
 
 // Text for --help: the exit statuses every command uses.
 extern const char* const kExitStatusHelp;

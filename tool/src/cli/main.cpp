@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
       cli::add_compile_command(app),
       cli::add_info_command(app),
       cli::add_canonicalize_command(app),
+      cli::add_plan_command(app),
   };
 
   try {
