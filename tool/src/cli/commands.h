@@ -18,6 +18,9 @@ Command add_info_command(CLI::App& app);
 Command add_canonicalize_command(CLI::App& app);
 Command add_plan_command(CLI::App& app);
 
+// Bazel's JSON persistent-worker protocol on stdin/stdout (persistent_worker.cpp).
+int run_persistent_worker();
+
 // Text for --help: the exit statuses every command uses.
 extern const char* const kExitStatusHelp;
 

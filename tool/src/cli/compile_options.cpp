@@ -7,6 +7,7 @@
 #include <map>
 #include <string>
 
+#include "pycemit/file_io.h"
 #include "pycemit/plan.h"
 
 namespace pycemit::cli {
@@ -71,6 +72,44 @@ void add_run_options(CLI::App& cmd, SelectionOptions& s) {
       ->capture_default_str();
   cmd.add_flag("-q,--quiet", s.quiet, "Print errors only");
   cmd.add_flag("-v,--verbose", s.verbose, "Name every output and what happened to it");
+}
+
+void add_compile_options(CLI::App& cmd, CompileCommandLine& line) {
+  add_selection_options(cmd, line);
+  add_run_options(cmd, line);
+  CompileOptions& o = line.options;
+  cmd.add_flag("-f,--force", o.force, "Rewrite outputs even when they are up to date");
+  cmd.add_flag("--fail-fast", o.fail_fast, "Stop at the first file that fails");
+  cmd.add_option("--on-error", line.on_error, "A source that does not compile: fail (exit 1), warn or skip (exit 0)")
+      ->check(CLI::IsMember({"fail", "warn", "skip"}))
+      ->capture_default_str();
+  cmd.add_flag("--hardlink-dupes", o.hardlink_dupes, "Hardlink optimization levels whose pycs are identical");
+  cmd.add_flag("--clamp-source-mtime", o.clamp_source_mtime,
+               "Timestamp mode: first set each source newer than SOURCE_DATE_EPOCH to it");
+  cmd.add_option("--manifest", o.manifest,
+                 "Write a JSON manifest of every output (source, path, tag, level, mode, size, SHA-256)")
+      ->type_name("FILE");
+  cmd.add_option("--record", o.record, "Add or update the pycs' lines in this wheel RECORD file")->type_name("FILE");
+}
+
+CompileOptions CompileCommandLine::to_options() const {
+  CompileOptions o = options;
+  o.timeout = std::chrono::milliseconds(static_cast<long long>(timeout_seconds * 1000));
+  o.on_error = on_error == "warn" ? OnError::Warn : on_error == "skip" ? OnError::Skip : OnError::Fail;
+  return o;
+}
+
+std::vector<std::string> read_flag_file(const std::string& path) {
+  const std::string text = read_file(path);
+  std::vector<std::string> args;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    auto end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    args.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return args;
 }
 
 Verbosity SelectionOptions::verbosity() const {

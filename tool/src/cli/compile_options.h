@@ -24,6 +24,22 @@ void add_selection_options(CLI::App& cmd, SelectionOptions& s);
 // -j/--jobs, --timeout, -q, -v.
 void add_run_options(CLI::App& cmd, SelectionOptions& s);
 
+// Everything `pycemit compile` accepts; shared with the persistent worker,
+// which parses each request's arguments with it.
+struct CompileCommandLine : SelectionOptions {
+  std::string on_error = "fail";
+  // The options with --timeout and --on-error applied.
+  CompileOptions to_options() const;
+};
+
+// Selection and run options plus --force, --fail-fast, --on-error,
+// --hardlink-dupes, --clamp-source-mtime, --manifest, --record.
+void add_compile_options(CLI::App& cmd, CompileCommandLine& line);
+
+// Reads a Bazel-style flag file: one argument per line ("multiline" format).
+// Throws FileError.
+std::vector<std::string> read_flag_file(const std::string& path);
+
 bool stderr_is_terminal();
 
 }  // namespace pycemit::cli

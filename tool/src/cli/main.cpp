@@ -1,10 +1,13 @@
 // pycemit: reproducible CPython bytecode for build systems.
 #include <signal.h>
 
+#include <algorithm>
 #include <iostream>
+#include <string>
 #include <vector>
 
 #include "commands.h"
+#include "compile_options.h"
 #include "pycemit/compile_job.h"
 #include "pycemit/file_io.h"
 #include "pycemit/interpreter.h"
@@ -39,8 +42,24 @@ int main(int argc, char** argv) {
       cli::add_plan_command(app),
   };
 
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (std::find(args.begin(), args.end(), "--persistent_worker") != args.end()) return cli::run_persistent_worker();
+  // `pycemit @FLAGFILE`: the whole command line from a file, one argument per
+  // line (Bazel's multiline params files). @FILE after the subcommand is a path list.
+  if (!args.empty() && args[0].size() > 1 && args[0][0] == '@') {
+    try {
+      std::vector<std::string> expanded = cli::read_flag_file(args[0].substr(1));
+      expanded.insert(expanded.end(), args.begin() + 1, args.end());
+      args = std::move(expanded);
+    } catch (const FileError& e) {
+      std::cerr << "pycemit: " << e.what() << "\n";
+      return kExitUsage;
+    }
+  }
+  std::reverse(args.begin(), args.end());  // CLI11 takes a vector in reverse order
+
   try {
-    app.parse(argc, argv);
+    app.parse(args);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
