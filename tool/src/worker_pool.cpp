@@ -100,10 +100,12 @@ CompileReply WorkerPool::next_reply() {
   return reply;
 }
 
+// Starts workers for the queued requests that the workers already starting will
+// not take (each takes kPipelineDepth), up to the pool size.
 void WorkerPool::start_workers() {
   const auto starting = std::count_if(workers_.begin(), workers_.end(), [](const auto& w) { return !w->ready; });
-  auto wanted = static_cast<std::ptrdiff_t>(queue_.size()) - starting;
-  while (wanted-- > 0 && static_cast<int>(workers_.size()) < max_workers_) {
+  const auto needed = static_cast<std::ptrdiff_t>((queue_.size() + kPipelineDepth - 1) / kPipelineDepth);
+  for (auto wanted = needed - starting; wanted > 0 && static_cast<int>(workers_.size()) < max_workers_; --wanted) {
     auto w = std::make_unique<Worker>();
     w->process = std::make_unique<WorkerProcess>(interpreter_);
     w->deadline = Clock::now() + timeout_;

@@ -1,0 +1,194 @@
+"""pycemit's command line on real trees and real interpreters: up-to-date
+checks, roots and embedded paths, path selection, info, output on a terminal."""
+import json
+import os
+import pty
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import pycemit_testlib as lib  # noqa: E402
+
+
+def mtimes(tree):
+    return {p: os.stat(p).st_mtime_ns for p in lib.outputs_in(tree)}
+
+
+def execs_of(python_prefix, strace_log):
+    """Number of execve calls of an interpreter recorded by strace -f."""
+    with open(strace_log) as f:
+        return sum(1 for line in f if "execve(" in line and python_prefix in line and "= 0" in line)
+
+
+class CliTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory(prefix="pycemit cli ")
+        self.addCleanup(self.tmp.cleanup)
+        self.tree = os.path.join(self.tmp.name, "project src")
+        self.python = lib.target_pythons()[-1]
+        for rel, text in {"app/__init__.py": '"""App."""\n', "app/core.py": "def f(x):\n    assert x\n    return {1, 'a'}\n",
+                          "app/util/__init__.py": "", "app/util/text.py": "S = 'caf\u00e9'\n",
+                          "app/tests/test_core.py": "import app\n", "tool.py": "print('hi')\n"}.items():
+            path = os.path.join(self.tree, rel)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(text)
+
+    def compile(self, *args, python=None, check=True, env=None):
+        return lib.run(["compile", "--python", python or self.python, "--source-root", self.tree] + list(args)
+                       + [self.tree], check=check, env=env)
+
+    def traced_compile(self, *args):
+        """Runs compile under strace -f; returns (result, interpreter processes started)."""
+        log = os.path.join(self.tmp.name, "strace.log")
+        cmd = ["strace", "-f", "-qq", "-e", "trace=execve", "-o", log, lib.PYCEMIT, "compile", "--python",
+               self.python, "--source-root", self.tree] + list(args) + [self.tree]
+        env = dict(os.environ)
+        env.setdefault("PYCEMIT_CACHE_DIR", os.path.join(tempfile.gettempdir(), "pycemit-test-cache"))
+        result = subprocess.run(cmd, capture_output=True, text=True, env=env)
+        return result, execs_of(self.python, log)
+
+    def test_up_to_date_runs_start_no_interpreter_and_keep_mtimes(self):
+        first, started = self.traced_compile("-O", "0", "-O", "1")
+        self.assertEqual(first.returncode, 0, first.stderr)
+        self.assertGreaterEqual(started, 1)
+        before = mtimes(self.tree)
+        self.assertEqual(len(before), 12)
+        time.sleep(0.01)
+        second, started = self.traced_compile("-O", "0", "-O", "1")
+        self.assertEqual(second.returncode, 0)
+        self.assertIn("0 pycs written, 12 up to date", second.stderr)
+        self.assertEqual(started, 0, "a no-op run must not start an interpreter")
+        self.assertEqual(mtimes(self.tree), before)
+
+    def test_editing_one_source_rewrites_only_its_pycs_with_one_interpreter(self):
+        self.compile("-O", "0", "-O", "2")
+        before = mtimes(self.tree)
+        with open(os.path.join(self.tree, "app", "core.py"), "a") as f:
+            f.write("y = 2\n")
+        result, started = self.traced_compile("-O", "0", "-O", "2", "--jobs", "4")
+        self.assertIn("2 pycs written, 10 up to date", result.stderr)
+        self.assertEqual(started, 1, "one stale file needs one interpreter")
+        changed = {p for p, m in mtimes(self.tree).items() if before[p] != m}
+        self.assertEqual({os.path.basename(p) for p in changed},
+                         {"core.%s.pyc" % lib.info(self.python)["cache_tag"],
+                          "core.%s.opt-2.pyc" % lib.info(self.python)["cache_tag"]})
+
+    def test_changed_embedded_path_or_force_rewrites(self):
+        self.compile()
+        self.assertIn("6 pycs written", self.compile("--embed-prefix", "site/pkgs").stderr)
+        self.assertIn("0 pycs written, 6 up to date", self.compile("--embed-prefix", "site/pkgs").stderr)
+        self.assertIn("6 pycs written", self.compile("--embed-prefix", "site/pkgs", "--force").stderr)
+        sources = lib.sources_in(self.tree)
+        expected = lib.expected_paths(self.python, sources, [0])
+        lib.verify(self.python, [{"source": s, "pyc": expected[s][0], "optimize": 0, "mode": "checked-hash",
+                                  "embedded": "site/pkgs/" + os.path.relpath(s, self.tree)} for s in sources])
+
+    def test_timestamp_mode_follows_the_source_stamp(self):
+        self.compile("--invalidation-mode", "timestamp")
+        core = os.path.join(self.tree, "app", "core.py")
+        os.utime(core, ns=(1_600_000_000_000_000_000, 1_600_000_000_999_999_999))
+        result = self.compile("--invalidation-mode", "timestamp")
+        self.assertIn("1 pycs written, 5 up to date", result.stderr)
+        expected = lib.expected_paths(self.python, [core], [0])
+        lib.verify(self.python, [{"source": core, "pyc": expected[core][0], "optimize": 0, "mode": "timestamp",
+                                  "embedded": "app/core.py"}])
+
+    def test_install_root_and_output_root(self):
+        out = os.path.join(self.tmp.name, "build dir", "pyc")
+        self.compile("--install-root", "/opt/my app/lib", "--output-root", out, "-O", "1")
+        sources = lib.sources_in(self.tree)
+        self.assertEqual(lib.outputs_in(os.path.join(self.tree)), [], "nothing is written in place")
+        runtime = {s: "/opt/my app/lib/" + os.path.relpath(s, self.tree) for s in sources}
+        expected = lib.expected_paths(self.python, list(runtime.values()), [1])
+        jobs = []
+        for s in sources:
+            pyc = os.path.join(out, os.path.relpath(expected[runtime[s]][1], "/opt/my app/lib"))
+            jobs.append({"source": s, "pyc": pyc, "optimize": 1, "mode": "checked-hash", "embedded": runtime[s]})
+        lib.verify(self.python, jobs)
+
+    def test_staging_root_with_a_run_time_prefix(self):
+        stage = os.path.join(self.tmp.name, "stage root")
+        site = os.path.join(stage, "usr", "lib", "app")
+        shutil.copytree(self.tree, site)
+        result = lib.run(["compile", "-q", "--python", self.python, "--root", stage, "--layout", "prefix",
+                          "--pycache-prefix", "/var/cache/pyc", site], check=True)
+        self.assertEqual(result.stderr, "")
+        sources = lib.sources_in(site)
+        runtime = {s: "/" + os.path.relpath(s, stage) for s in sources}
+        expected = lib.expected_paths(self.python, list(runtime.values()), [0], prefix="/var/cache/pyc")
+        jobs = [{"source": s, "pyc": stage + expected[runtime[s]][0], "optimize": 0, "mode": "checked-hash",
+                 "embedded": runtime[s]} for s in sources]
+        lib.verify(self.python, jobs)
+        for job in jobs:
+            with open(job["pyc"], "rb") as f:
+                self.assertNotIn(stage.encode(), f.read(), "the staging root is never embedded")
+
+    def test_excludes_and_path_lists(self):
+        result = self.compile("-v", "--exclude", "tests", "--exclude", "app/util/*")
+        written = sorted(os.path.relpath(line.split(" ", 1)[1], self.tree) for line in result.stdout.splitlines())
+        self.assertEqual([os.path.dirname(p) for p in written], ["__pycache__", "app/__pycache__", "app/__pycache__"])
+        listing = os.path.join(self.tmp.name, "list of sources")
+        with open(listing, "w") as f:
+            f.write(os.path.join(self.tree, "tool.py") + "\n" + os.path.join(self.tree, "app", "core.py") + "\n")
+        result = lib.run(["compile", "-v", "--python", self.python, "--source-root", self.tree, "@" + listing],
+                         check=True)
+        self.assertIn("2 sources", result.stderr)
+
+    def test_info_reports_what_the_interpreter_says(self):
+        probe = ("import sys, importlib.util, marshal, json; print(json.dumps({'version': '%d.%d.%d' % sys.version_info[:3],"
+                 " 'cache_tag': sys.implementation.cache_tag, 'magic': importlib.util.MAGIC_NUMBER.hex(),"
+                 " 'marshal': marshal.version}))")
+        for python in lib.target_pythons():
+            with self.subTest(python=python):
+                info = lib.info(python)
+                truth = json.loads(subprocess.run([python, "-S", "-c", probe], capture_output=True, text=True,
+                                                  check=True).stdout)
+                self.assertEqual(info["implementation"], "cpython")
+                self.assertEqual(info["version"], truth["version"])
+                self.assertEqual(info["cache_tag"], truth["cache_tag"])
+                self.assertEqual(info["magic_bytes"], truth["magic"])
+                self.assertEqual(info["magic_number"], int.from_bytes(bytes.fromhex(truth["magic"])[:2], "little"))
+                self.assertEqual(info["marshal_version"], truth["marshal"])
+                minor = int(truth["version"].split(".")[1])
+                self.assertEqual(info["source_hash"], "siphash-2-4" if minor <= 10 else "siphash-1-3")
+
+    def test_help_lists_exit_statuses(self):
+        out = lib.run(["compile", "--help"]).stdout
+        for status in ("0  success", "1  some files", "2  bad options", "3  the interpreter", "4  internal error"):
+            self.assertIn(status, out)
+
+    def test_quiet_verbose_and_progress_only_on_a_terminal(self):
+        quiet = self.compile("-q", "--force")
+        self.assertEqual((quiet.stdout, quiet.stderr), ("", ""))
+        verbose = self.compile("-v", "--force")
+        self.assertEqual(len(verbose.stdout.splitlines()), 6)
+        self.assertNotIn("\r", verbose.stderr, "no progress line when stderr is not a terminal")
+
+        # On a terminal: a progress line with done/total and a rate, erased at the end.
+        pid, fd = pty.fork()
+        if pid == 0:
+            os.execv(lib.PYCEMIT, [lib.PYCEMIT, "compile", "--force", "--python", self.python,
+                                   "--source-root", self.tree, self.tree])
+        output = b""
+        while True:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            output += chunk
+        os.waitpid(pid, 0)
+        text = output.decode(errors="replace")
+        self.assertRegex(text, r"\r\x1b\[K\[6/6\] \d+ files/s")
+        self.assertIn("6 pycs written", text)
+
+
+if __name__ == "__main__":
+    unittest.main()
