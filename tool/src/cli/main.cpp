@@ -40,6 +40,8 @@ int main(int argc, char** argv) {
       cli::add_info_command(app),
       cli::add_canonicalize_command(app),
       cli::add_plan_command(app),
+      cli::add_check_command(app),
+      cli::add_prune_command(app),
   };
 
   std::vector<std::string> args(argv + 1, argv + argc);

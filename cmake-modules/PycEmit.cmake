@@ -1,0 +1,661 @@
+# Distributed with pycemit (https://github.com/…/pycemit); same license.
+
+#[=======================================================================[.rst:
+PycEmit
+-------
+
+Compile Python sources into reproducible bytecode (``.pyc``) in the build
+tree with `pycemit`_, and install the result.
+
+.. _pycemit: ../../docs/cmake.md
+
+Load it with the package (``pycemit`` installed, or this repository added with
+:command:`add_subdirectory` or :module:`FetchContent`):
+
+.. code-block:: cmake
+
+  find_package(PycEmit CONFIG REQUIRED)   # not needed after add_subdirectory/FetchContent
+
+Commands
+^^^^^^^^
+
+.. command:: add_python_bytecode
+
+  .. code-block:: cmake
+
+    add_python_bytecode(<target>
+                        SOURCES <file>...
+                        [SOURCE_ROOT <dir>]
+                        [PYTHON <executable>|<imported target>]
+                        [INVALIDATION_MODE CHECKED_HASH|UNCHECKED_HASH|TIMESTAMP]
+                        [OPTIMIZE <level>...]
+                        [LAYOUT PYCACHE|SOURCELESS|PREFIX]
+                        [PYCACHE_PREFIX <dir>]
+                        [INSTALL_DESTINATION <dir> [COMPONENT <component>]]
+                        [HARDLINK_DUPES]
+                        [OUTPUTS_VAR <variable>]
+                        [ALL])
+
+  Adds a custom target ``<target>`` that writes the pycs of ``SOURCES`` into
+  ``${CMAKE_CURRENT_BINARY_DIR}/pycemit/<target>/``, one custom command per
+  source, each pyc a declared output of its source's command: Ninja and Make
+  rewrite the pycs of an edited source and nothing else, and a build with
+  nothing changed does nothing. With ``INSTALL_DESTINATION``, :command:`install`
+  rules place the pycs (and the sources, unless ``SOURCELESS``) there, and the
+  path embedded in every pyc (``co_filename``, what tracebacks show) is the
+  installed path ``${CMAKE_INSTALL_PREFIX}/<dir>/<path relative to SOURCE_ROOT>``:
+  never the build tree, never ``DESTDIR``.
+
+  The output names come from ``pycemit plan``, run once per call at configure
+  time with the target interpreter: nothing about pyc names, cache tags or
+  layouts is computed in CMake language.
+
+  ``SOURCES <file>...``
+    Python sources (``.py``, ``.pyw``), relative to
+    :variable:`CMAKE_CURRENT_SOURCE_DIR` or absolute, all below
+    ``SOURCE_ROOT``. Files, not directories: list them, or collect them with
+    ``file(GLOB_RECURSE ... CONFIGURE_DEPENDS ...)``. A source written at build
+    time must have the :prop_sf:`GENERATED` property (outputs of
+    :command:`add_custom_command` have it); if another target writes it, add
+    ``add_dependencies(<target> <that target>)``.
+
+  ``SOURCE_ROOT <dir>``
+    The directory the installed tree mirrors: a source ``<dir>/pkg/mod.py`` is
+    installed as ``<INSTALL_DESTINATION>/pkg/mod.py``. Default:
+    :variable:`CMAKE_CURRENT_SOURCE_DIR`.
+
+  ``PYTHON <executable>|<imported target>``
+    The interpreter the pycs are for (CPython 3.8 or later): a path, a name
+    looked up with :command:`find_program`, or an imported executable target.
+    Default: ``Python3::Interpreter``, from
+    ``find_package(Python3 COMPONENTS Interpreter)`` when not yet found (so
+    ``-DPython3_EXECUTABLE=...`` selects it). Its cache tag names the pycs.
+
+  ``INVALIDATION_MODE CHECKED_HASH|UNCHECKED_HASH|TIMESTAMP``
+    PEP 552 mode. Default ``CHECKED_HASH``: reproducible, and an edited
+    installed source makes the interpreter ignore its stale pyc.
+    ``UNCHECKED_HASH`` is for read-only installs; ``TIMESTAMP`` records the
+    source's mtime and size (:command:`install` keeps the mtime, so the pycs
+    stay valid after installation, but are only reproducible when mtimes are).
+
+  ``OPTIMIZE <level>...``
+    Optimization levels, each ``0``, ``1`` or ``2`` (``-O``, ``-OO``); one pyc
+    per level (``.opt-1``, ``.opt-2`` names). Default ``0``.
+
+  ``LAYOUT PYCACHE|SOURCELESS|PREFIX``
+    ``PYCACHE`` (default): ``<dir>/__pycache__/<stem>.<tag>[.opt-N].pyc``
+    beside the installed sources. ``SOURCELESS``: ``<dir>/<stem>.pyc`` instead
+    of the source, which is not installed (one ``OPTIMIZE`` level only).
+    ``PREFIX``: a ``PYTHONPYCACHEPREFIX`` tree under ``PYCACHE_PREFIX``,
+    named after the installed location of each source.
+
+  ``PYCACHE_PREFIX <dir>``
+    The absolute run-time pycache prefix, required by (and only allowed with)
+    ``LAYOUT PREFIX``. The pycs install under ``$ENV{DESTDIR}<dir>/...``.
+
+  ``INSTALL_DESTINATION <dir>``
+    Where :command:`install` puts the tree: relative to
+    :variable:`CMAKE_INSTALL_PREFIX` (for example
+    ``${CMAKE_INSTALL_LIBDIR}/python3.12/site-packages``) or absolute. Without
+    it nothing is installed and the embedded path is the path relative to
+    ``SOURCE_ROOT`` (``pkg/mod.py``), so the pycs never name the build machine.
+
+  ``COMPONENT <component>``
+    Installation component of the install rules (needs
+    ``INSTALL_DESTINATION``).
+
+  ``HARDLINK_DUPES``
+    Levels whose pycs are identical are hard links of one file, in the build
+    tree and in the installed tree.
+
+  ``OUTPUTS_VAR <variable>``
+    Sets ``<variable>`` to the list of the pycs written in the build tree.
+
+  ``ALL``
+    Adds ``<target>`` to the default build target.
+
+  The target also gets the properties ``PYCEMIT_OUTPUTS`` (the list above),
+  ``PYCEMIT_OUTPUT_DIR`` and ``PYCEMIT_CACHE_TAG``.
+
+  Invalid arguments stop the configuration with an error naming the argument.
+  A source that does not compile fails the build with pycemit's
+  ``file:line:col: SyntaxError: message``.
+
+  The embedded paths are computed for the :variable:`CMAKE_INSTALL_PREFIX` of
+  the configuration; ``cmake --install --prefix <other>`` installs them
+  elsewhere with a warning (``__pycache__`` pycs still load there, but
+  ``PREFIX`` ones are found only at the configured location).
+
+Variables
+^^^^^^^^^
+
+``PycEmit_EXECUTABLE``
+  The ``pycemit`` program to run. Set by ``find_package(PycEmit)``; after
+  :command:`add_subdirectory` of pycemit's sources, a host copy is built at
+  configure time unless this is set; else looked up on ``PATH``.
+#]=======================================================================]
+
+include_guard(GLOBAL)
+cmake_minimum_required(VERSION 3.20)  # string(JSON), cmake_path
+
+# Where this file is: PycEmitPackage.cmake uses it to find the host build.
+set(_PYCEMIT_MODULE_DIR "${CMAKE_CURRENT_LIST_DIR}")
+
+# The pycemit program for planning (configure time) and compiling (build time):
+# one absolute path, so plan and compile always agree. Sets ${out_var}.
+function(_pycemit_executable out_var)
+  if(PycEmit_EXECUTABLE)
+    set(exe "${PycEmit_EXECUTABLE}")
+  elseif(TARGET PycEmit::pycemit)
+    get_target_property(imported PycEmit::pycemit IMPORTED)
+    if(imported)
+      get_target_property(exe PycEmit::pycemit IMPORTED_LOCATION)
+    endif()
+  endif()
+  if(NOT exe)
+    get_property(host_source GLOBAL PROPERTY PYCEMIT_HOST_SOURCE_DIR)
+    if(host_source)
+      _pycemit_build_host_tool(exe)
+    endif()
+  endif()
+  if(NOT exe)
+    find_program(PycEmit_EXECUTABLE pycemit DOC "The pycemit program")
+    set(exe "${PycEmit_EXECUTABLE}")
+  endif()
+  if(NOT exe OR NOT EXISTS "${exe}" OR IS_DIRECTORY "${exe}")
+    message(FATAL_ERROR "add_python_bytecode: no pycemit program (found '${exe}'): use "
+                        "find_package(PycEmit CONFIG REQUIRED), add pycemit's sources with "
+                        "add_subdirectory/FetchContent, or set PycEmit_EXECUTABLE")
+  endif()
+  set(${out_var} "${exe}" PARENT_SCOPE)
+endfunction()
+
+# After add_subdirectory/FetchContent of pycemit's sources, the `pycemit` target
+# is not built yet when add_python_bytecode must plan its outputs. So pycemit is
+# built for the build host (no toolchain file: it runs during the build) into
+# its own tree once per configure, and that one program both plans and compiles.
+# Its incremental rebuild is quick when nothing changed.
+function(_pycemit_build_host_tool out_var)
+  get_property(done GLOBAL PROPERTY PYCEMIT_HOST_EXECUTABLE)
+  if(done)
+    set(${out_var} "${done}" PARENT_SCOPE)
+    return()
+  endif()
+  get_property(source GLOBAL PROPERTY PYCEMIT_HOST_SOURCE_DIR)
+  get_property(binary GLOBAL PROPERTY PYCEMIT_HOST_BINARY_DIR)
+  set(prefix "${binary}/install")
+  set(log "${binary}/build.log")
+  # Lists and paths with spaces survive an initial-cache script.
+  set(cache "")
+  foreach(var IN ITEMS CMAKE_PREFIX_PATH CMAKE_PROGRAM_PATH OPENSSL_ROOT_DIR OpenSSL_ROOT
+                       nlohmann_json_DIR CLI11_DIR CMAKE_MAKE_PROGRAM)
+    if(DEFINED ${var} AND NOT "${${var}}" STREQUAL "")
+      string(APPEND cache "set(${var} [==[${${var}}]==] CACHE STRING \"\")\n")
+    endif()
+  endforeach()
+  if(NOT CMAKE_CROSSCOMPILING AND CMAKE_CXX_COMPILER)
+    string(APPEND cache "set(CMAKE_CXX_COMPILER [==[${CMAKE_CXX_COMPILER}]==] CACHE FILEPATH \"\")\n")
+  endif()
+  file(CONFIGURE OUTPUT "${binary}/initial-cache.cmake" CONTENT "${cache}" @ONLY)
+  message(STATUS "PycEmit: building the pycemit host tool in ${binary} (log: ${log})")
+  set(steps
+    "${CMAKE_COMMAND};-S;${source};-B;${binary}/build;-G;${CMAKE_GENERATOR};-C;${binary}/initial-cache.cmake;-DCMAKE_BUILD_TYPE=Release;-DCMAKE_CONFIGURATION_TYPES=Release;-DPYCEMIT_BUILD_TESTS=OFF;-DPYCEMIT_INSTALL=ON"
+    "${CMAKE_COMMAND};--build;${binary}/build;--config;Release;--target;pycemit"
+    "${CMAKE_COMMAND};--install;${binary}/build;--config;Release;--prefix;${prefix};--component;PycEmit")
+  file(WRITE "${log}" "")
+  foreach(step IN LISTS steps)
+    execute_process(COMMAND ${step} OUTPUT_VARIABLE out ERROR_VARIABLE out RESULT_VARIABLE rc)
+    file(APPEND "${log}" "${out}")
+    if(NOT rc EQUAL 0)
+      string(LENGTH "${out}" n)
+      if(n GREATER 4000)
+        math(EXPR start "${n} - 4000")
+        string(SUBSTRING "${out}" ${start} -1 out)
+      endif()
+      string(REPLACE ";" " " step "${step}")
+      message(FATAL_ERROR "PycEmit: building the pycemit host tool failed (${step}):\n${out}\n"
+                          "Full log: ${log}. Or set PycEmit_EXECUTABLE to an installed pycemit.")
+    endif()
+  endforeach()
+  include(GNUInstallDirs)
+  set(exe "${prefix}/${CMAKE_INSTALL_BINDIR}/pycemit")
+  set_property(GLOBAL PROPERTY PYCEMIT_HOST_EXECUTABLE "${exe}")
+  set(${out_var} "${exe}" PARENT_SCOPE)
+endfunction()
+
+# The interpreter's path, for the configure-time plan and the build commands.
+function(_pycemit_python given out_var)
+  if(given STREQUAL "")
+    if(NOT TARGET Python3::Interpreter)
+      find_package(Python3 COMPONENTS Interpreter QUIET)
+    endif()
+    if(NOT TARGET Python3::Interpreter)
+      message(FATAL_ERROR "add_python_bytecode: PYTHON not given and find_package(Python3 COMPONENTS "
+                          "Interpreter) found none: give PYTHON <executable> or set Python3_EXECUTABLE")
+    endif()
+    set(given Python3::Interpreter)
+  endif()
+  if(TARGET "${given}")
+    get_target_property(imported "${given}" IMPORTED)
+    get_target_property(type "${given}" TYPE)
+    if(NOT imported OR NOT type STREQUAL "EXECUTABLE")
+      message(FATAL_ERROR "add_python_bytecode: PYTHON ${given} is not an imported executable target "
+                          "(the interpreter must exist at configure time): give its path")
+    endif()
+    get_target_property(exe "${given}" IMPORTED_LOCATION)
+    if(NOT exe)
+      get_target_property(configs "${given}" IMPORTED_CONFIGURATIONS)
+      foreach(config IN LISTS configs)
+        string(TOUPPER "${config}" config)
+        get_target_property(exe "${given}" IMPORTED_LOCATION_${config})
+        if(exe)
+          break()
+        endif()
+      endforeach()
+    endif()
+  elseif(IS_ABSOLUTE "${given}")
+    set(exe "${given}")
+  else()
+    string(MAKE_C_IDENTIFIER "${given}" id)
+    find_program(PYCEMIT_PYTHON_${id} NAMES "${given}" NO_CACHE)
+    set(exe "${PYCEMIT_PYTHON_${id}}")
+  endif()
+  if(NOT exe OR NOT EXISTS "${exe}" OR IS_DIRECTORY "${exe}")
+    message(FATAL_ERROR "add_python_bytecode: PYTHON ${given}: no such interpreter ('${exe}')")
+  endif()
+  set(${out_var} "${exe}" PARENT_SCOPE)
+endfunction()
+
+function(add_python_bytecode target)
+  set(flags HARDLINK_DUPES ALL)
+  set(one SOURCE_ROOT PYTHON INVALIDATION_MODE LAYOUT PYCACHE_PREFIX INSTALL_DESTINATION COMPONENT OUTPUTS_VAR)
+  set(multi SOURCES OPTIMIZE)
+  cmake_parse_arguments(PARSE_ARGV 1 arg "${flags}" "${one}" "${multi}")
+  set(fn "add_python_bytecode(${target})")
+
+  # ---- Arguments --------------------------------------------------------------
+  if(arg_UNPARSED_ARGUMENTS)
+    list(GET arg_UNPARSED_ARGUMENTS 0 first)
+    message(FATAL_ERROR "${fn}: unknown argument '${first}' (all unparsed: ${arg_UNPARSED_ARGUMENTS})")
+  endif()
+  foreach(keyword IN LISTS arg_KEYWORDS_MISSING_VALUES)
+    message(FATAL_ERROR "${fn}: ${keyword} needs a value")
+  endforeach()
+  if(target STREQUAL "" OR target MATCHES "^(SOURCES|SOURCE_ROOT|PYTHON|OPTIMIZE|LAYOUT|ALL)$")
+    message(FATAL_ERROR "add_python_bytecode: the first argument is the name of the target to add")
+  endif()
+  if(TARGET "${target}")
+    message(FATAL_ERROR "${fn}: a target named ${target} already exists")
+  endif()
+  if(NOT arg_SOURCES)
+    message(FATAL_ERROR "${fn}: SOURCES is required (the Python files to compile)")
+  endif()
+
+  set(mode_CHECKED_HASH checked-hash)
+  set(mode_UNCHECKED_HASH unchecked-hash)
+  set(mode_TIMESTAMP timestamp)
+  if(NOT DEFINED arg_INVALIDATION_MODE)
+    set(arg_INVALIDATION_MODE CHECKED_HASH)
+  endif()
+  string(TOUPPER "${arg_INVALIDATION_MODE}" mode_key)
+  if(NOT DEFINED mode_${mode_key})
+    message(FATAL_ERROR "${fn}: INVALIDATION_MODE '${arg_INVALIDATION_MODE}' is not one of "
+                        "CHECKED_HASH, UNCHECKED_HASH, TIMESTAMP")
+  endif()
+  set(mode "${mode_${mode_key}}")
+
+  if(NOT DEFINED arg_OPTIMIZE)
+    set(arg_OPTIMIZE 0)
+  endif()
+  set(levels "")
+  foreach(level IN LISTS arg_OPTIMIZE)
+    if(NOT level MATCHES "^[012]$")
+      message(FATAL_ERROR "${fn}: OPTIMIZE '${level}' is not a level (0, 1 or 2)")
+    endif()
+    if(level IN_LIST levels)
+      message(FATAL_ERROR "${fn}: OPTIMIZE ${level} is given twice")
+    endif()
+    list(APPEND levels ${level})
+  endforeach()
+  if(NOT levels)
+    message(FATAL_ERROR "${fn}: OPTIMIZE needs at least one level (0, 1 or 2)")
+  endif()
+
+  if(NOT DEFINED arg_LAYOUT)
+    set(arg_LAYOUT PYCACHE)
+  endif()
+  string(TOUPPER "${arg_LAYOUT}" layout)
+  if(NOT layout MATCHES "^(PYCACHE|SOURCELESS|PREFIX)$")
+    message(FATAL_ERROR "${fn}: LAYOUT '${arg_LAYOUT}' is not one of PYCACHE, SOURCELESS, PREFIX")
+  endif()
+  string(TOLOWER "${layout}" layout_option)
+  if(layout STREQUAL "SOURCELESS")
+    list(LENGTH levels n)
+    if(n GREATER 1)
+      message(FATAL_ERROR "${fn}: LAYOUT SOURCELESS takes one OPTIMIZE level (a sourceless pyc's name "
+                          "carries none), got: ${levels}")
+    endif()
+  endif()
+  if(layout STREQUAL "PREFIX")
+    if(NOT DEFINED arg_PYCACHE_PREFIX)
+      message(FATAL_ERROR "${fn}: LAYOUT PREFIX needs PYCACHE_PREFIX <dir> (the run-time pycache prefix)")
+    endif()
+    if(NOT IS_ABSOLUTE "${arg_PYCACHE_PREFIX}")
+      message(FATAL_ERROR "${fn}: PYCACHE_PREFIX '${arg_PYCACHE_PREFIX}' must be absolute (it is the "
+                          "run-time PYTHONPYCACHEPREFIX)")
+    endif()
+    cmake_path(SET pycache_prefix NORMALIZE "${arg_PYCACHE_PREFIX}")
+    string(REGEX REPLACE "(.)/$" "\\1" pycache_prefix "${pycache_prefix}")
+  elseif(DEFINED arg_PYCACHE_PREFIX)
+    message(FATAL_ERROR "${fn}: PYCACHE_PREFIX is only used with LAYOUT PREFIX (LAYOUT is ${layout})")
+  endif()
+
+  if(DEFINED arg_COMPONENT AND NOT DEFINED arg_INSTALL_DESTINATION)
+    message(FATAL_ERROR "${fn}: COMPONENT needs INSTALL_DESTINATION (nothing is installed without it)")
+  endif()
+
+  if(DEFINED arg_SOURCE_ROOT)
+    cmake_path(ABSOLUTE_PATH arg_SOURCE_ROOT BASE_DIRECTORY "${CMAKE_CURRENT_SOURCE_DIR}" NORMALIZE
+               OUTPUT_VARIABLE source_root)
+    if(NOT IS_DIRECTORY "${source_root}")
+      message(FATAL_ERROR "${fn}: SOURCE_ROOT ${arg_SOURCE_ROOT} is not a directory")
+    endif()
+  else()
+    cmake_path(SET source_root NORMALIZE "${CMAKE_CURRENT_SOURCE_DIR}")
+  endif()
+  string(REGEX REPLACE "(.)/$" "\\1" source_root "${source_root}")
+
+  # Sources: absolute, below SOURCE_ROOT, existing or GENERATED.
+  set(sources "")
+  set(generated "")
+  foreach(given IN LISTS arg_SOURCES)
+    cmake_path(ABSOLUTE_PATH given BASE_DIRECTORY "${CMAKE_CURRENT_SOURCE_DIR}" NORMALIZE
+               OUTPUT_VARIABLE source)
+    if(source IN_LIST sources)
+      continue()
+    endif()
+    cmake_path(IS_PREFIX source_root "${source}" NORMALIZE inside)
+    if(NOT inside OR source STREQUAL source_root)
+      message(FATAL_ERROR "${fn}: SOURCES ${given} is not below SOURCE_ROOT ${source_root}")
+    endif()
+    if(IS_DIRECTORY "${source}")
+      message(FATAL_ERROR "${fn}: SOURCES ${given} is a directory: list the files (for example with "
+                          "file(GLOB_RECURSE ... CONFIGURE_DEPENDS ...))")
+    endif()
+    if(NOT EXISTS "${source}")
+      get_source_file_property(is_generated "${source}" GENERATED)
+      if(NOT is_generated)
+        message(FATAL_ERROR "${fn}: SOURCES ${given} does not exist (a file written during the "
+                            "build needs the GENERATED source file property)")
+      endif()
+      list(APPEND generated "${source}")
+    endif()
+    list(APPEND sources "${source}")
+  endforeach()
+
+  # Run-time location of SOURCE_ROOT: the embedded path's base and what the
+  # prefix layout is named after.
+  set(install_root "")
+  if(DEFINED arg_INSTALL_DESTINATION)
+    if(IS_ABSOLUTE "${arg_INSTALL_DESTINATION}")
+      set(install_root "${arg_INSTALL_DESTINATION}")
+    else()
+      if(NOT IS_ABSOLUTE "${CMAKE_INSTALL_PREFIX}")
+        message(FATAL_ERROR "${fn}: INSTALL_DESTINATION is relative and CMAKE_INSTALL_PREFIX "
+                            "'${CMAKE_INSTALL_PREFIX}' is not absolute")
+      endif()
+      set(install_root "${CMAKE_INSTALL_PREFIX}/${arg_INSTALL_DESTINATION}")
+    endif()
+    cmake_path(SET install_root NORMALIZE "${install_root}")
+    string(REGEX REPLACE "(.)/$" "\\1" install_root "${install_root}")
+  endif()
+
+  _pycemit_python("${arg_PYTHON}" python)
+  _pycemit_executable(pycemit)
+
+  # ---- Plan (configure time) --------------------------------------------------
+  set(work "${CMAKE_CURRENT_BINARY_DIR}/pycemit")
+  set(output_root "${work}/${target}")
+  set(options --python "${python}" --invalidation-mode ${mode} --layout ${layout_option})
+  foreach(level IN LISTS levels)
+    list(APPEND options -O ${level})
+  endforeach()
+  if(layout STREQUAL "PREFIX")
+    list(APPEND options --pycache-prefix "${pycache_prefix}")
+  endif()
+  if(install_root)
+    list(APPEND options --install-root "${install_root}")
+  endif()
+  list(APPEND options --output-root "${output_root}")
+
+  # Sources written during the build are planned as empty stand-ins at the same
+  # relative path (names depend on the path only), then compiled for real.
+  set(stand_in_root "${work}/${target}.stand-ins")
+  file(REMOVE_RECURSE "${stand_in_root}")
+  set(plan_args "")
+  foreach(source IN LISTS sources)
+    if(source IN_LIST generated)
+      continue()
+    endif()
+    list(APPEND plan_args "${source}")
+  endforeach()
+  _pycemit_plan("${fn}" "${pycemit}" "${source_root}" "${options}" "${plan_args}" plan)
+  if(generated)
+    foreach(source IN LISTS generated)
+      cmake_path(RELATIVE_PATH source BASE_DIRECTORY "${source_root}" OUTPUT_VARIABLE rel)
+      file(WRITE "${stand_in_root}/${rel}" "")
+      list(APPEND stand_ins "${stand_in_root}/${rel}")
+    endforeach()
+    _pycemit_plan("${fn}" "${pycemit}" "${stand_in_root}" "${options}" "${stand_ins}" generated_plan)
+  endif()
+  string(JSON cache_tag GET "${plan}" cache_tag)
+
+  # relative path -> outputs, from the plan(s).
+  set(planned_relatives "")
+  foreach(document IN ITEMS plan generated_plan)
+    if(NOT DEFINED ${document})
+      continue()
+    endif()
+    string(JSON count LENGTH "${${document}}" sources)
+    if(count EQUAL 0)
+      continue()
+    endif()
+    math(EXPR last "${count} - 1")
+    foreach(i RANGE ${last})
+      string(JSON rel GET "${${document}}" sources ${i} relative)
+      string(JSON n LENGTH "${${document}}" sources ${i} outputs)
+      math(EXPR n_last "${n} - 1")
+      set(outs "")
+      foreach(j RANGE ${n_last})
+        string(JSON path GET "${${document}}" sources ${i} outputs ${j} path)
+        list(APPEND outs "${path}")
+      endforeach()
+      string(MD5 key "${rel}")
+      set(outputs_${key} "${outs}")
+      list(APPEND planned_relatives "${rel}")
+    endforeach()
+  endforeach()
+
+  # ---- Build rules ------------------------------------------------------------
+  # Every setting in one file that each command depends on: Make (which has no
+  # command-line tracking) then reruns them when a setting changes. Written only
+  # when its content changes.
+  set(settings_file "${work}/${target}.settings")
+  string(REPLACE ";" "\n" settings "pycemit=${pycemit};source-root=${source_root};${options}")
+  file(REAL_PATH "${python}" python_real)
+  file(CONFIGURE OUTPUT "${settings_file}" CONTENT "${settings}\ninterpreter=${python_real}\n" @ONLY)
+  # Re-plan when the interpreter is replaced (an upgrade may change the cache tag).
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${python_real}")
+
+  set(compile_flags -q --jobs 1)
+  if(arg_HARDLINK_DUPES)
+    list(APPEND compile_flags --hardlink-dupes)
+  endif()
+  # Make does not know an output that kept its mtime (pycemit leaves pycs that
+  # already hold the right bytes alone) is up to date; Ninja does (restat).
+  set(touch "")
+  if(NOT CMAKE_GENERATOR MATCHES "Ninja")
+    set(touch_outputs TRUE)
+  endif()
+
+  set(all_outputs "")
+  set(install_groups "")
+  foreach(source IN LISTS sources)
+    cmake_path(RELATIVE_PATH source BASE_DIRECTORY "${source_root}" OUTPUT_VARIABLE rel)
+    string(MD5 key "${rel}")
+    if(NOT DEFINED outputs_${key})
+      message(FATAL_ERROR "${fn}: pycemit planned nothing for SOURCES ${source} (is it a Python source?)")
+    endif()
+    set(outs "${outputs_${key}}")
+    set(extra "")
+    if(touch_outputs)
+      set(extra COMMAND "${CMAKE_COMMAND}" -E touch_nocreate ${outs})
+    endif()
+    add_custom_command(
+      OUTPUT ${outs}
+      COMMAND "${pycemit}" compile ${compile_flags} ${options} --source-root "${source_root}" "${source}"
+      ${extra}
+      DEPENDS "${source}" "${settings_file}" "${pycemit}"
+      COMMENT "Compiling Python bytecode (${cache_tag}) for ${rel}"
+      VERBATIM)
+    list(APPEND all_outputs ${outs})
+
+    # Install locations, grouped by destination directory.
+    if(DEFINED arg_INSTALL_DESTINATION)
+      foreach(out IN LISTS outs)
+        cmake_path(RELATIVE_PATH out BASE_DIRECTORY "${output_root}" OUTPUT_VARIABLE out_rel)
+        cmake_path(GET out_rel PARENT_PATH out_dir)
+        if(layout STREQUAL "PREFIX")
+          set(dest "${pycache_prefix}/${out_dir}")
+        else()
+          set(dest "${arg_INSTALL_DESTINATION}/${out_dir}")
+        endif()
+        _pycemit_add_to_group("${dest}" "${out}")
+      endforeach()
+      if(NOT layout STREQUAL "SOURCELESS")
+        cmake_path(GET rel PARENT_PATH rel_dir)
+        _pycemit_add_to_group("${arg_INSTALL_DESTINATION}/${rel_dir}" "${source}")
+      endif()
+      if(arg_HARDLINK_DUPES)
+        list(LENGTH outs n)
+        if(n GREATER 1)
+          list(APPEND link_sets "${outs}")
+          list(APPEND link_sets "|")
+        endif()
+      endif()
+    endif()
+  endforeach()
+
+  if(arg_ALL)
+    set(all ALL)
+  else()
+    set(all "")
+  endif()
+  add_custom_target(${target} ${all} DEPENDS ${all_outputs}
+                    COMMENT "Python bytecode for ${target} (${cache_tag}) is up to date")
+  set_target_properties(${target} PROPERTIES PYCEMIT_OUTPUTS "${all_outputs}"
+                                             PYCEMIT_OUTPUT_DIR "${output_root}"
+                                             PYCEMIT_CACHE_TAG "${cache_tag}")
+  if(arg_OUTPUTS_VAR)
+    set(${arg_OUTPUTS_VAR} "${all_outputs}" PARENT_SCOPE)
+  endif()
+
+  # ---- Install rules ----------------------------------------------------------
+  if(DEFINED arg_INSTALL_DESTINATION)
+    set(component "")
+    if(DEFINED arg_COMPONENT)
+      set(component COMPONENT "${arg_COMPONENT}")
+    endif()
+    # The pycs embed paths under the configured prefix: say so when installed elsewhere.
+    if(NOT IS_ABSOLUTE "${arg_INSTALL_DESTINATION}" OR layout STREQUAL "PREFIX")
+      install(CODE "
+        if(NOT \"\${CMAKE_INSTALL_PREFIX}\" STREQUAL [==[${CMAKE_INSTALL_PREFIX}]==])
+          message(WARNING \"The pycs of ${target} name files under [==[${install_root}]==] (configured \"
+                          \"CMAKE_INSTALL_PREFIX [==[${CMAKE_INSTALL_PREFIX}]==]), but are installed with \"
+                          \"prefix \${CMAKE_INSTALL_PREFIX}: configure with that prefix instead.\")
+        endif()" ${component})
+    endif()
+    get_property(groups DIRECTORY PROPERTY _PYCEMIT_INSTALL_GROUPS)
+    foreach(group IN LISTS groups)
+      get_property(dest DIRECTORY PROPERTY _PYCEMIT_GROUP_${group}_DEST)
+      get_property(files DIRECTORY PROPERTY _PYCEMIT_GROUP_${group}_FILES)
+      install(FILES ${files} DESTINATION "${dest}" ${component})
+      set_property(DIRECTORY PROPERTY _PYCEMIT_GROUP_${group}_FILES "")
+    endforeach()
+    set_property(DIRECTORY PROPERTY _PYCEMIT_INSTALL_GROUPS "")
+    if(link_sets)
+      _pycemit_install_hardlinks("${output_root}" "${layout}" "${arg_INSTALL_DESTINATION}"
+                                 "${pycache_prefix}" "${link_sets}" "${component}")
+    endif()
+  endif()
+endfunction()
+
+# Runs `pycemit plan`; sets ${out_var} to its JSON.
+function(_pycemit_plan fn pycemit source_root options sources out_var)
+  if(NOT sources)
+    set(${out_var} "{\"cache_tag\": \"\", \"sources\": []}" PARENT_SCOPE)
+    return()
+  endif()
+  execute_process(
+    COMMAND "${pycemit}" plan ${options} --source-root "${source_root}" ${sources}
+    OUTPUT_VARIABLE json ERROR_VARIABLE err RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    string(REPLACE ";" " " shown "${options}")
+    message(FATAL_ERROR "${fn}: pycemit plan failed (exit ${rc}):\n${err}"
+                        "Settings: ${shown} (PYTHON names the interpreter; SOURCES the files)")
+  endif()
+  set(${out_var} "${json}" PARENT_SCOPE)
+endfunction()
+
+# Groups files by install destination (one install(FILES) per directory).
+# The grouping lives in directory properties of the calling directory.
+function(_pycemit_add_to_group dest file)
+  cmake_path(SET dest NORMALIZE "${dest}")
+  string(REGEX REPLACE "(.)/$" "\\1" dest "${dest}")
+  string(MD5 group "${dest}")
+  get_property(groups DIRECTORY PROPERTY _PYCEMIT_INSTALL_GROUPS)
+  if(NOT group IN_LIST groups)
+    set_property(DIRECTORY APPEND PROPERTY _PYCEMIT_INSTALL_GROUPS "${group}")
+    set_property(DIRECTORY PROPERTY _PYCEMIT_GROUP_${group}_DEST "${dest}")
+  endif()
+  set_property(DIRECTORY APPEND PROPERTY _PYCEMIT_GROUP_${group}_FILES "${file}")
+endfunction()
+
+# install() copies files, so the hard links HARDLINK_DUPES made in the build tree
+# would become copies: after the copy, identical installed levels of one source
+# are linked again (the same rule pycemit applies: identical bytes).
+function(_pycemit_install_hardlinks output_root layout destination pycache_prefix link_sets component)
+  set(code "")
+  set(set_files "")
+  foreach(item IN LISTS link_sets)
+    if(NOT item STREQUAL "|")
+      cmake_path(RELATIVE_PATH item BASE_DIRECTORY "${output_root}" OUTPUT_VARIABLE rel)
+      if(layout STREQUAL "PREFIX")
+        list(APPEND set_files "${pycache_prefix}/${rel}")
+      else()
+        list(APPEND set_files "${destination}/${rel}")
+      endif()
+      continue()
+    endif()
+    string(APPEND code "_pycemit_link_same([==[${set_files}]==])\n")
+    set(set_files "")
+  endforeach()
+  install(CODE "
+    function(_pycemit_link_same files)
+      set(first \"\")
+      foreach(file IN LISTS files)
+        if(NOT IS_ABSOLUTE \"\${file}\")
+          set(file \"\${CMAKE_INSTALL_PREFIX}/\${file}\")
+        endif()
+        set(file \"\$ENV{DESTDIR}\${file}\")
+        file(SHA256 \"\${file}\" digest)
+        if(first STREQUAL \"\")
+          set(first \"\${file}\")
+          set(first_digest \"\${digest}\")
+        elseif(digest STREQUAL first_digest)
+          file(CREATE_LINK \"\${first}\" \"\${file}\" RESULT result COPY_ON_ERROR)
+        endif()
+      endforeach()
+    endfunction()
+    ${code}" ${component})
+endfunction()

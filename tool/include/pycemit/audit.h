@@ -1,0 +1,34 @@
+// `pycemit check`: are the pycs of these sources present, up to date for this
+// interpreter, mode and levels, and canonical? And are there orphaned pycs?
+// Nothing is written and no interpreter runs beyond learning its facts.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "pycemit/compile_job.h"
+#include "pycemit/discover.h"
+#include "pycemit/interpreter.h"
+#include "pycemit/plan.h"
+
+namespace pycemit {
+
+struct AuditFinding {
+  enum class Kind { Missing, Stale, NotCanonical, Orphaned, Unreadable };
+  Kind kind;
+  std::string pyc;     // the output path
+  std::string source;  // the source path, empty for orphans
+};
+
+// "missing", "stale", "not-canonical", "orphaned", "unreadable".
+std::string to_string(AuditFinding::Kind kind);
+
+// Checks every output `compile` with `options` would write for `sources`:
+// missing (no file), stale (header or embedded path differs from what compile
+// would write now), not canonical (marshal body not in canonical form), or
+// unreadable (the source cannot be read). Then lists orphaned pycs below the
+// directories among options.paths (orphans.h). Findings come sorted by pyc path.
+std::vector<AuditFinding> audit(const std::vector<SourceFile>& sources, const CompileOptions& options,
+                                const Locations& locations, const InterpreterInfo& info);
+
+}  // namespace pycemit
