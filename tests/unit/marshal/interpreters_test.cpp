@@ -81,6 +81,13 @@ if state == "busy":
             pass
     for ch in "abcdefxyz_0123456789\xe9":
         keep.append(sys.intern(ch))
+    # Load the chosen modules' code as an import would (marshal interns what
+    # CPython flagged): on 3.13 this changes how their qualnames are written.
+    for p in chosen:
+        try:
+            keep.append(marshal.loads(marshal.dumps(compile(read(p), p, "exec", dont_inherit=True))))
+        except SyntaxError:
+            pass
 
 def hold_constants(code):
     for c in code.co_consts:

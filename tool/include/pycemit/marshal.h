@@ -9,11 +9,18 @@
 //     FLAG_REF (0x80) is set only on objects that are referenced; reference
 //     indices are assigned in write (pre-)order, as marshal.c's reader expects;
 //   - "equal" means same type, same variant, same value: int 1, float 1.0 and
-//     True differ; interned and non-interned strings differ; 0.0 and -0.0 differ
-//     (floats compare by bit pattern); mutable containers (list, dict, set) are
-//     never merged with other objects;
+//     True differ; 0.0 and -0.0 differ (floats compare by bit pattern); bytes
+//     and str differ; mutable containers (list, dict, set) are never merged
+//     with other objects;
 //   - set and frozenset elements are sorted by their canonical bytes;
-//   - strings of at most one character are always written non-interned;
+//   - a str is written interned ('Z', 'A', 't') exactly when it has at least two
+//     characters, all ASCII letters, digits or underscores (CPython's
+//     all_name_chars rule: the strings the code object constructor interns
+//     itself). CPython's own flag follows process state: one-character strings
+//     everywhere (3.8-3.12), and on 3.13 any string equal to one interned
+//     earlier in the process (a qualname of an already imported module), so
+//     the input's flag is ignored. Loading is equivalent: interning only
+//     changes object identity, and names are re-interned by the constructor;
 //   - ints are written as 'i' when they fit in int32, else 'l'; strings as
 //     'z'/'Z' or 'a'/'A' when ASCII, else 'u'/'t'; tuples as ')' below 256 items.
 // Loading the canonical bytes gives an object equal to loading the original.

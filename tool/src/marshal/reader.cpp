@@ -345,7 +345,6 @@ Item Reader::read_bytes(bool flagged, std::size_t offset) {
 }
 
 Item Reader::read_str(std::uint8_t type, bool flagged, std::size_t offset) {
-  bool interned = type == kTypeInterned || type == kTypeAsciiInterned || type == kTypeShortAsciiInterned;
   const bool short_form = type == kTypeShortAscii || type == kTypeShortAsciiInterned;
   const bool one_byte_kind = short_form || type == kTypeAscii || type == kTypeAsciiInterned;
   const std::uint32_t n = short_form ? cursor_.byte("the length of a short str") : byte_length("a str");
@@ -363,10 +362,9 @@ Item Reader::read_str(std::uint8_t type, bool flagged, std::size_t offset) {
                            hex_byte(static_cast<unsigned char>(text[bad])),
                        text_at + bad);
   }
-  // Strings of at most one character are written interned or not depending on
-  // the process (gh-129724): they are never interned in the canonical form.
-  if (count_code_points(text) <= 1) interned = false;
-  return leaf(Kind::Str, text, flagged, offset, interned);
+  // The interned flag CPython wrote depends on process state (gh-129724); the
+  // canonical form derives it from the text alone.
+  return leaf(Kind::Str, text, flagged, offset, canonically_interned(text));
 }
 
 // Tuples, lists, sets and frozensets: a count (1 byte for ')'), then the items.

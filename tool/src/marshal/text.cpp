@@ -140,4 +140,13 @@ std::optional<double> parse_float_text(std::string_view text) {
   return negative ? -magnitude : magnitude;
 }
 
+bool canonically_interned(std::string_view utf8) {
+  if (utf8.size() < 2) return false;
+  for (unsigned char c : utf8) {
+    const bool name_char = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+    if (!name_char) return false;
+  }
+  return true;
+}
+
 }  // namespace pycemit::marshal::detail

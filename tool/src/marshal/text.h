@@ -23,6 +23,15 @@ bool is_ascii(std::string_view bytes);
 // The number of code points of valid UTF-8 text.
 std::size_t count_code_points(std::string_view utf8);
 
+// Whether the canonical form writes a str with this text as interned: at least
+// two characters, every one an ASCII letter, digit or underscore. That is
+// CPython's all_name_chars rule (Objects/codeobject.c), the strings the code
+// object constructor interns itself, so loading is equivalent either way; the
+// input's own flag is ignored because CPython sets it from process state (one-
+// character strings everywhere; on 3.13 any string equal to one interned
+// earlier in the process, such as a qualname).
+bool canonically_interned(std::string_view utf8);
+
 // The double CPython's PyOS_string_to_double(text, NULL, NULL) gives for the
 // text of an 'f' or 'x' object (r_float_str), or none where it raises: the text
 // ends at its first NUL byte (CPython passes a C string); accepted are an

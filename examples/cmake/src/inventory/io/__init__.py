@@ -1,0 +1,4 @@
+"""Reading and writing stock lists."""
+from inventory.io.csvfile import dump, load
+
+__all__ = ["dump", "load"]
