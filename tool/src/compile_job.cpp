@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sched.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -10,7 +11,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <chrono>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <unordered_set>
 
@@ -61,8 +64,7 @@ struct SourceContent {
 
 SourceContent read_source(const std::string& path) {
   SourceContent content;
-  content.bytes = read_file(path);
-  if (::stat(path.c_str(), &content.st) != 0) throw FileError(path + ": cannot stat: " + std::strerror(errno));
+  content.bytes = read_file(path, &content.st);
   return content;
 }
 
@@ -115,6 +117,7 @@ class CompileJob {
 };
 
 int CompileJob::run(CompileStats* stats_out) {
+  const auto started = std::chrono::steady_clock::now();
   locations_ = resolve_locations(options_.locations, options_.layout);
   info_ = learn_interpreter(*pool_);
   code_layout_ = marshal::code_layout_for_minor(info_.minor);
@@ -150,6 +153,7 @@ int CompileJob::run(CompileStats* stats_out) {
                 stats_.sources, stats_.written, stats_.unchanged, stats_.failed,
                 stats_.skipped ? (", " + std::to_string(stats_.skipped) + " skipped").c_str() : "");
   reporter_.summary(summary);
+  stats_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (stats_out) *stats_out = stats_;
   return stats_.failed > 0 ? kExitFailures : kExitOk;
 }
@@ -277,7 +281,7 @@ CompileJob::Placement CompileJob::place_output(const Pending& p, std::size_t k, 
     link_file_atomically(twin, out.path);
     return Placement::Linked;
   }
-  if (!options_.force && read_file_prefix(out.path, bytes[k].size() + 1) == bytes[k]) return Placement::Unchanged;
+  if (!options_.force && read_output_file(out.path) == bytes[k]) return Placement::Unchanged;
   write_file_atomically(out.path, bytes[k], p.mode);
   return Placement::Written;
 }
@@ -356,6 +360,24 @@ void CompileJob::clamp_mtime(const std::string& path, SourceContent& content) {
 
 }  // namespace
 
+void write_stats(const std::string& path, const CompileStats& stats) {
+  rusage self{}, children{};
+  ::getrusage(RUSAGE_SELF, &self);
+  ::getrusage(RUSAGE_CHILDREN, &children);
+  const nlohmann::json doc = {
+      {"sources", stats.sources},
+      {"written", stats.written},
+      {"unchanged", stats.unchanged},
+      {"failed", stats.failed},
+      {"skipped", stats.skipped},
+      {"workers_started", stats.workers_started},
+      {"seconds", stats.seconds},
+      {"peak_rss_kib", self.ru_maxrss},
+      {"worker_peak_rss_kib", children.ru_maxrss},
+  };
+  write_file_atomically(path, doc.dump(2) + "\n", 0644);
+}
+
 int usable_cores() {
   cpu_set_t set;
   CPU_ZERO(&set);
@@ -385,15 +407,25 @@ void validate_options(const CompileOptions& o) {
 
 int run_compile(const CompileOptions& options, Reporter& reporter, CompileStats* stats) {
   validate_options(options);
-  WorkerPool pool(resolve_executable(options.python), options.jobs > 0 ? options.jobs : usable_cores(),
-                  options.timeout);
-  return run_compile(options, pool, reporter, stats);
+  CompileStats counts;
+  int status;
+  {
+    WorkerPool pool(resolve_executable(options.python), options.jobs > 0 ? options.jobs : usable_cores(),
+                    options.timeout);
+    status = CompileJob(options, pool, reporter).run(&counts);
+  }  // the workers are reaped here, so their peak memory is known
+  if (options.stats) write_stats(*options.stats, counts);
+  if (stats) *stats = counts;
+  return status;
 }
 
 int run_compile(const CompileOptions& options, WorkerPool& pool, Reporter& reporter, CompileStats* stats) {
   validate_options(options);
-  CompileJob job(options, pool, reporter);
-  return job.run(stats);
+  CompileStats counts;
+  const int status = CompileJob(options, pool, reporter).run(&counts);
+  if (options.stats) write_stats(*options.stats, counts);
+  if (stats) *stats = counts;
+  return status;
 }
 
 }  // namespace pycemit

@@ -27,6 +27,9 @@ std::string real_path(const std::string& path) {
   return ::realpath(path.c_str(), buf) ? std::string(buf) : std::string();
 }
 
+// Walks paths, carrying each one's absolute form along (so nothing is made
+// absolute twice) and trusting readdir's d_type for plain files and
+// directories (so a tree of regular files costs no stat per file).
 class Walker {
  public:
   Walker(const DiscoverOptions& options, Discovery& out)
@@ -38,10 +41,10 @@ class Walker {
       error(path, std::strerror(errno));
       return;
     }
-    visit(path, lst);
+    visit({path, absolute_path(path)}, lst.st_mode);
   }
 
-  private:
+ private:
   void error(const std::string& path, const std::string& reason) { out_.errors.push_back(path + ": " + reason); }
 
   bool inside_staging_root(const std::string& path) {
@@ -55,60 +58,69 @@ class Walker {
     return true;
   }
 
-  bool excluded(const std::string& path) {
+  bool excluded(const SourceFile& f) {
     if (options_.excludes.empty()) return false;
-    const std::string abs = absolute_path(path);
-    const std::string rel = relative_to(abs, options_.source_root).value_or(abs);
-    const std::string name(path_basename(abs));
+    const std::string rel = relative_to(f.absolute, options_.source_root).value_or(f.absolute);
+    const std::string name(path_basename(f.absolute));
     return std::any_of(options_.excludes.begin(), options_.excludes.end(),
                        [&](const std::string& glob) { return exclude_matches(glob, name, rel); });
   }
 
-  void walk_directory(const std::string& path, const struct stat& st) {
+  void walk_directory(const SourceFile& dir_path, const struct stat& st) {
     const std::pair<dev_t, ino_t> id{st.st_dev, st.st_ino};
     if (std::find(ancestors_.begin(), ancestors_.end(), id) != ancestors_.end()) return;  // symlink loop
-    DIR* dir = ::opendir(path.c_str());
+    DIR* dir = ::opendir(dir_path.path.c_str());
     if (!dir) {
-      error(path, std::string("cannot list directory: ") + std::strerror(errno));
+      error(dir_path.path, std::string("cannot list directory: ") + std::strerror(errno));
       return;
     }
-    std::vector<std::string> names;
+    std::vector<std::pair<std::string, unsigned char>> entries;  // name, d_type
     while (const dirent* entry = ::readdir(dir)) {
       const std::string_view name = entry->d_name;
-      if (name != "." && name != ".." && name != "__pycache__") names.emplace_back(name);
+      if (name != "." && name != ".." && name != "__pycache__") entries.emplace_back(name, entry->d_type);
     }
     ::closedir(dir);
-    std::sort(names.begin(), names.end());
+    std::sort(entries.begin(), entries.end());
 
     ancestors_.push_back(id);
-    for (const auto& name : names) visit_entry(path_join(path, name));
+    for (const auto& [name, type] : entries) {
+      visit_entry({path_join(dir_path.path, name), path_join(dir_path.absolute, name)}, type);
+    }
     ancestors_.pop_back();
   }
 
   // A directory entry: only directories and *.py files matter.
-  void visit_entry(const std::string& path) {
-    struct stat lst{};
-    if (::lstat(path.c_str(), &lst) != 0) return;  // vanished while walking
-    struct stat st{};
-    const bool is_dir = ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-    if (is_dir || ends_with_py(path)) visit(path, lst);
-  }
-
-  // `path` exists as a directory entry (lstat `lst`); follows it if it is a symlink.
-  void visit(const std::string& path, const struct stat& lst) {
-    if (excluded(path)) return;
-    struct stat st{};
-    if (::stat(path.c_str(), &st) != 0) {
-      error(path, S_ISLNK(lst.st_mode) ? "dangling symlink" : std::strerror(errno));
+  void visit_entry(const SourceFile& f, unsigned char d_type) {
+    if (d_type == DT_REG) {
+      if (ends_with_py(f.path) && !excluded(f)) out_.sources.push_back(f);
       return;
     }
-    if (S_ISLNK(lst.st_mode) && !inside_staging_root(path)) return;
+    if (d_type == DT_DIR) {
+      visit(f, S_IFDIR);
+      return;
+    }
+    struct stat lst{};  // a symlink, something else, or a file system without d_type
+    if (::lstat(f.path.c_str(), &lst) != 0) return;  // vanished while walking
+    struct stat st{};
+    const bool is_dir = ::stat(f.path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+    if (is_dir || ends_with_py(f.path)) visit(f, lst.st_mode);
+  }
+
+  // `f` exists as a directory entry of type `lmode` (lstat); follows it if it is a symlink.
+  void visit(const SourceFile& f, mode_t lmode) {
+    if (excluded(f)) return;
+    struct stat st{};
+    if (::stat(f.path.c_str(), &st) != 0) {
+      error(f.path, S_ISLNK(lmode) ? "dangling symlink" : std::strerror(errno));
+      return;
+    }
+    if (S_ISLNK(lmode) && !inside_staging_root(f.path)) return;
     if (S_ISDIR(st.st_mode)) {
-      walk_directory(path, st);
+      walk_directory(f, st);
     } else if (S_ISREG(st.st_mode)) {
-      out_.sources.push_back({path, absolute_path(path)});
+      out_.sources.push_back(f);
     } else {
-      error(path, "not a regular file");
+      error(f.path, "not a regular file");
     }
   }
 

@@ -81,24 +81,39 @@ std::optional<struct stat> stat_path(const std::string& path) {
   return st;
 }
 
-std::string read_file(const std::string& path) {
+// Reads up to `size` bytes from `fd` (fewer if the file shrank). False on error.
+static bool read_up_to(int fd, std::size_t size, std::string& data) {
+  data.resize(size);
+  std::size_t got = 0;
+  while (got < size) {
+    const ssize_t n = ::read(fd, data.data() + got, size - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return false;
+    if (n == 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  data.resize(got);
+  return true;
+}
+
+std::string read_file(const std::string& path, struct stat* st_out) {
   FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) throw error_for(path, "cannot read", errno);
   struct stat st{};
   if (::fstat(fd.get(), &st) != 0) throw error_for(path, "cannot read", errno);
   if (!S_ISREG(st.st_mode)) throw FileError(path + ": cannot read: not a regular file");
   std::string data;
-  data.resize(static_cast<std::size_t>(st.st_size));
-  std::size_t got = 0;
-  while (true) {
-    if (got == data.size()) data.resize(data.size() + 65536);  // the file grew while we read it
-    const ssize_t n = ::read(fd.get(), data.data() + got, data.size() - got);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw error_for(path, "cannot read", errno);
-    if (n == 0) break;
-    got += static_cast<std::size_t>(n);
-  }
-  data.resize(got);
+  if (!read_up_to(fd.get(), static_cast<std::size_t>(st.st_size), data)) throw error_for(path, "cannot read", errno);
+  if (st_out) *st_out = st;
+  return data;
+}
+
+std::optional<std::string> read_output_file(const std::string& path) {
+  FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  struct stat st{};
+  if (fd.get() < 0 || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
+  std::string data;
+  if (!read_up_to(fd.get(), static_cast<std::size_t>(st.st_size), data)) return std::nullopt;
   return data;
 }
 

@@ -72,17 +72,10 @@ std::string fsdecoded_utf8(std::string_view path) {
 
 bool pyc_is_current(const std::string& pyc_path, const PycHeaderBytes& header, std::string_view embedded_path,
                     marshal::CodeLayout layout) {
-  auto st = lstat_path(pyc_path);
-  if (!st || !S_ISREG(st->st_mode) || st->st_size < static_cast<off_t>(kPycHeaderSize)) return false;
-  std::string data;
+  const auto data = read_output_file(pyc_path);
+  if (!data || std::string_view(*data).substr(0, kPycHeaderSize) != as_chars(header)) return false;
   try {
-    data = read_file(pyc_path);
-  } catch (const FileError&) {
-    return false;
-  }
-  if (std::string_view(data).substr(0, kPycHeaderSize) != as_chars(header)) return false;
-  try {
-    return marshal::code_filename(std::string_view(data).substr(kPycHeaderSize), layout) ==
+    return marshal::code_filename(std::string_view(*data).substr(kPycHeaderSize), layout) ==
            fsdecoded_utf8(embedded_path);
   } catch (const marshal::MarshalError&) {
     return false;

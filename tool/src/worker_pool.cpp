@@ -79,7 +79,10 @@ const InterpreterInfo& WorkerPool::handshake() {
   return *info_;
 }
 
-void WorkerPool::submit(CompileRequest request) { queue_.push_back(std::move(request)); }
+void WorkerPool::submit(CompileRequest request) {
+  queue_.push_back(std::move(request));
+  start_workers();  // they boot while the caller goes on planning
+}
 
 void WorkerPool::cancel() {
   workers_.clear();  // each WorkerProcess kills and reaps its process

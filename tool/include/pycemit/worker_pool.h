@@ -78,7 +78,8 @@ class WorkerPool {
   // The facts learnt so far (from handshake() or expect()), if any.
   const std::optional<InterpreterInfo>& info() const { return info_; }
 
-  // Queues a request. Workers start as needed.
+  // Queues a request and starts the workers it needs at once (their start-up
+  // overlaps whatever the caller does before next_reply()).
   void submit(CompileRequest request);
 
   // Requests submitted and not yet returned by next_reply().

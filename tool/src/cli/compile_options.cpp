@@ -90,6 +90,9 @@ void add_compile_options(CLI::App& cmd, CompileCommandLine& line) {
                  "Write a JSON manifest of every output (source, path, tag, level, mode, size, SHA-256)")
       ->type_name("FILE");
   cmd.add_option("--record", o.record, "Add or update the pycs' lines in this wheel RECORD file")->type_name("FILE");
+  cmd.add_option("--stats", o.stats,
+                 "Write the run's counts, seconds and peak memory (KiB, pycemit and its largest worker) as JSON")
+      ->type_name("FILE");
 }
 
 CompileOptions CompileCommandLine::to_options() const {

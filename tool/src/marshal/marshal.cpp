@@ -4,6 +4,7 @@
 #include "code_shape.h"
 #include "reader.h"
 #include "set_order.h"
+#include "skim.h"
 #include "tree.h"
 #include "writer.h"
 
@@ -26,22 +27,7 @@ std::string canonicalize(std::string_view data, CodeLayout layout) {
 }
 
 std::string code_filename(std::string_view data, CodeLayout layout) {
-  const detail::Tree tree = detail::parse(data, layout);
-  const detail::Node& root = tree.node(tree.root());
-  if (root.kind != detail::Kind::Code) {
-    throw MarshalError(std::string("the top-level object is a ") + detail::kind_name(root.kind) +
-                           ", not a code object",
-                       root.offset);
-  }
-  const std::uint32_t filename = tree.children(tree.root())[detail::code_shape(layout).filename_index];
-  const detail::Node& node = tree.node(filename);
-  if (node.kind != detail::Kind::Str) {
-    // Singletons are shared nodes without an offset of their own.
-    const std::size_t offset = filename < detail::kSingletonCount ? root.offset : node.offset;
-    throw MarshalError(std::string("co_filename is a ") + detail::kind_name(node.kind) + ", not a str",
-                       offset);
-  }
-  return std::string(tree.payload(filename));
+  return detail::skim_code_filename(data, layout);
 }
 
 }  // namespace pycemit::marshal
