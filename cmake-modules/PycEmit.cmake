@@ -1,13 +1,12 @@
-# Distributed with pycemit (https://github.com/…/pycemit); same license.
+# Part of pycemit: cmake-modules/PycEmit.cmake, installed with the PycEmit CMake package.
 
 #[=======================================================================[.rst:
 PycEmit
 -------
 
 Compile Python sources into reproducible bytecode (``.pyc``) in the build
-tree with `pycemit`_, and install the result.
-
-.. _pycemit: ../../docs/cmake.md
+tree with ``pycemit``, and install the result (guide: ``docs/cmake.md`` in
+pycemit's sources).
 
 Load it with the package (``pycemit`` installed, or this repository added with
 :command:`add_subdirectory` or :module:`FetchContent`):
@@ -112,7 +111,9 @@ Commands
     Sets ``<variable>`` to the list of the pycs written in the build tree.
 
   ``ALL``
-    Adds ``<target>`` to the default build target.
+    Adds ``<target>`` to the default build target. Without it, build
+    ``<target>`` (or something in the default build that depends on it) before
+    installing: the install rules name its outputs.
 
   The target also gets the properties ``PYCEMIT_OUTPUTS`` (the list above),
   ``PYCEMIT_OUTPUT_DIR`` and ``PYCEMIT_CACHE_TAG``.
@@ -133,13 +134,19 @@ Variables
   The ``pycemit`` program to run. Set by ``find_package(PycEmit)``; after
   :command:`add_subdirectory` of pycemit's sources, a host copy is built at
   configure time unless this is set; else looked up on ``PATH``.
+
+``PYCEMIT_HOST_CMAKE_ARGS``
+  Extra arguments for configuring that host copy (for example
+  ``-DCMAKE_CXX_COMPILER_LAUNCHER=ccache`` or ``-DOPENSSL_ROOT_DIR=...``).
 #]=======================================================================]
 
+if(CMAKE_VERSION VERSION_LESS 3.20)
+  message(FATAL_ERROR "PycEmit.cmake needs CMake 3.20 or later (string(JSON), cmake_path), "
+                      "this is ${CMAKE_VERSION}")
+endif()
 include_guard(GLOBAL)
-cmake_minimum_required(VERSION 3.20)  # string(JSON), cmake_path
-
-# Where this file is: PycEmitPackage.cmake uses it to find the host build.
-set(_PYCEMIT_MODULE_DIR "${CMAKE_CURRENT_LIST_DIR}")
+# include() gave this file its own policy scope; the functions below keep these settings.
+cmake_policy(VERSION 3.20...3.31)
 
 # The pycemit program for planning (configure time) and compiling (build time):
 # one absolute path, so plan and compile always agree. Sets ${out_var}.
@@ -196,30 +203,46 @@ function(_pycemit_build_host_tool out_var)
   if(NOT CMAKE_CROSSCOMPILING AND CMAKE_CXX_COMPILER)
     string(APPEND cache "set(CMAKE_CXX_COMPILER [==[${CMAKE_CXX_COMPILER}]==] CACHE FILEPATH \"\")\n")
   endif()
-  file(CONFIGURE OUTPUT "${binary}/initial-cache.cmake" CONTENT "${cache}" @ONLY)
-  message(STATUS "PycEmit: building the pycemit host tool in ${binary} (log: ${log})")
-  set(steps
-    "${CMAKE_COMMAND};-S;${source};-B;${binary}/build;-G;${CMAKE_GENERATOR};-C;${binary}/initial-cache.cmake;-DCMAKE_BUILD_TYPE=Release;-DCMAKE_CONFIGURATION_TYPES=Release;-DPYCEMIT_BUILD_TESTS=OFF;-DPYCEMIT_INSTALL=ON;-DCMAKE_INSTALL_BINDIR=bin"
-    "${CMAKE_COMMAND};--build;${binary}/build;--config;Release;--target;pycemit"
-    "${CMAKE_COMMAND};--install;${binary}/build;--config;Release;--prefix;${prefix};--component;PycEmit")
-  file(WRITE "${log}" "")
-  foreach(step IN LISTS steps)
-    execute_process(COMMAND ${step} OUTPUT_VARIABLE out ERROR_VARIABLE out RESULT_VARIABLE rc)
-    file(APPEND "${log}" "${out}")
-    if(NOT rc EQUAL 0)
-      string(LENGTH "${out}" n)
-      if(n GREATER 4000)
-        math(EXPR start "${n} - 4000")
-        string(SUBSTRING "${out}" ${start} -1 out)
-      endif()
-      string(REPLACE ";" " " step "${step}")
-      message(FATAL_ERROR "PycEmit: building the pycemit host tool failed (${step}):\n${out}\n"
-                          "Full log: ${log}. Or set PycEmit_EXECUTABLE to an installed pycemit.")
+  set(configure_args -S "${source}" -B "${binary}/build" -G "${CMAKE_GENERATOR}"
+                     -C "${binary}/initial-cache.cmake" -DCMAKE_BUILD_TYPE=Release
+                     -DCMAKE_CONFIGURATION_TYPES=Release -DPYCEMIT_BUILD_TESTS=OFF -DPYCEMIT_INSTALL=ON
+                     -DCMAKE_INSTALL_BINDIR=bin ${PYCEMIT_HOST_CMAKE_ARGS})
+  string(APPEND cache "# configured with: ${configure_args}\n")
+  set(reconfigure TRUE)
+  if(EXISTS "${binary}/build/CMakeCache.txt" AND EXISTS "${binary}/initial-cache.cmake")
+    file(READ "${binary}/initial-cache.cmake" old_cache)
+    if(old_cache STREQUAL cache)
+      set(reconfigure FALSE)  # its build step re-runs CMake itself when pycemit's CMake files change
     endif()
-  endforeach()
+  endif()
+  _pycemit_write_if_changed("${binary}/initial-cache.cmake" "${cache}")
+  message(STATUS "PycEmit: building the pycemit host tool in ${binary} (log: ${log})")
+  file(WRITE "${log}" "")
+  if(reconfigure)
+    _pycemit_host_step("${log}" "${CMAKE_COMMAND}" ${configure_args})
+  endif()
+  _pycemit_host_step("${log}" "${CMAKE_COMMAND}" --build "${binary}/build" --config Release --target pycemit)
+  _pycemit_host_step("${log}" "${CMAKE_COMMAND}" --install "${binary}/build" --config Release
+                     --prefix "${prefix}" --component PycEmit)
   set(exe "${prefix}/bin/pycemit${CMAKE_EXECUTABLE_SUFFIX}")
   set_property(GLOBAL PROPERTY PYCEMIT_HOST_EXECUTABLE "${exe}")
   set(${out_var} "${exe}" PARENT_SCOPE)
+endfunction()
+
+# Runs one step of the host tool's build, appending its output to `log`.
+function(_pycemit_host_step log)
+  execute_process(COMMAND ${ARGN} OUTPUT_VARIABLE out ERROR_VARIABLE out RESULT_VARIABLE rc)
+  file(APPEND "${log}" "${out}")
+  if(NOT rc EQUAL 0)
+    string(LENGTH "${out}" n)
+    if(n GREATER 4000)
+      math(EXPR start "${n} - 4000")
+      string(SUBSTRING "${out}" ${start} -1 out)
+    endif()
+    list(JOIN ARGN " " shown)
+    message(FATAL_ERROR "PycEmit: building the pycemit host tool failed (${shown}):\n${out}\n"
+                        "Full log: ${log}. Or set PycEmit_EXECUTABLE to an installed pycemit.")
+  endif()
 endfunction()
 
 # The interpreter's path, for the configure-time plan and the build commands.
@@ -286,7 +309,7 @@ function(add_python_bytecode target)
   if(TARGET "${target}")
     message(FATAL_ERROR "${fn}: a target named ${target} already exists")
   endif()
-  if(NOT arg_SOURCES)
+  if("${arg_SOURCES}" STREQUAL "")
     message(FATAL_ERROR "${fn}: SOURCES is required (the Python files to compile)")
   endif()
 
@@ -316,7 +339,7 @@ function(add_python_bytecode target)
     endif()
     list(APPEND levels ${level})
   endforeach()
-  if(NOT levels)
+  if("${levels}" STREQUAL "")
     message(FATAL_ERROR "${fn}: OPTIMIZE needs at least one level (0, 1 or 2)")
   endif()
 
@@ -356,7 +379,7 @@ function(add_python_bytecode target)
   if(DEFINED arg_SOURCE_ROOT)
     cmake_path(ABSOLUTE_PATH arg_SOURCE_ROOT BASE_DIRECTORY "${CMAKE_CURRENT_SOURCE_DIR}" NORMALIZE
                OUTPUT_VARIABLE source_root)
-    if(NOT IS_DIRECTORY "${source_root}")
+    if(EXISTS "${source_root}" AND NOT IS_DIRECTORY "${source_root}")
       message(FATAL_ERROR "${fn}: SOURCE_ROOT ${arg_SOURCE_ROOT} is not a directory")
     endif()
   else()
@@ -438,19 +461,26 @@ function(add_python_bytecode target)
     endif()
     list(APPEND plan_args "${source}")
   endforeach()
-  _pycemit_plan("${fn}" "${pycemit}" "${source_root}" "${options}" "${plan_args}" plan)
+  if(plan_args)
+    _pycemit_plan("${fn}" "${pycemit}" "${source_root}" "${options}" "${plan_args}" plan)
+    string(JSON cache_tag GET "${plan}" cache_tag)
+  endif()
   if(generated)
     foreach(source IN LISTS generated)
       cmake_path(RELATIVE_PATH source BASE_DIRECTORY "${source_root}" OUTPUT_VARIABLE rel)
       file(WRITE "${stand_in_root}/${rel}" "")
       list(APPEND stand_ins "${stand_in_root}/${rel}")
     endforeach()
-    _pycemit_plan("${fn}" "${pycemit}" "${stand_in_root}" "${options}" "${stand_ins}" generated_plan)
+    # Where the real sources are at run time, so that every layout names the same outputs.
+    set(stand_in_options "${options}")
+    if(NOT install_root)
+      list(APPEND stand_in_options --install-root "${source_root}")
+    endif()
+    _pycemit_plan("${fn}" "${pycemit}" "${stand_in_root}" "${stand_in_options}" "${stand_ins}" generated_plan)
+    string(JSON cache_tag GET "${generated_plan}" cache_tag)
   endif()
-  string(JSON cache_tag GET "${plan}" cache_tag)
 
   # relative path -> outputs, from the plan(s).
-  set(planned_relatives "")
   foreach(document IN ITEMS plan generated_plan)
     if(NOT DEFINED ${document})
       continue()
@@ -471,14 +501,14 @@ function(add_python_bytecode target)
       endforeach()
       string(MD5 key "${rel}")
       set(outputs_${key} "${outs}")
-      list(APPEND planned_relatives "${rel}")
     endforeach()
   endforeach()
 
   # ---- Build rules ------------------------------------------------------------
-  # Every setting in one file that each command depends on: Make (which has no
-  # command-line tracking) then reruns them when a setting changes. Written only
-  # when its content changes.
+  # Every setting in one file that each command depends on, rewritten only when
+  # its content changes. Ninja and Make already rerun a command whose line
+  # changed; this also covers what no command line shows: the interpreter's real
+  # path (a re-pointed python3 symlink).
   set(settings_file "${work}/${target}.settings")
   string(REPLACE ";" "\n" settings "pycemit=${pycemit};source-root=${source_root};${options}")
   file(REAL_PATH "${python}" python_real)
@@ -498,7 +528,7 @@ function(add_python_bytecode target)
   endif()
 
   set(all_outputs "")
-  set(install_groups "")
+  set(link_sets "")
   foreach(source IN LISTS sources)
     cmake_path(RELATIVE_PATH source BASE_DIRECTORY "${source_root}" OUTPUT_VARIABLE rel)
     string(MD5 key "${rel}")
@@ -550,8 +580,7 @@ function(add_python_bytecode target)
   else()
     set(all "")
   endif()
-  add_custom_target(${target} ${all} DEPENDS ${all_outputs}
-                    COMMENT "Python bytecode for ${target} (${cache_tag}) is up to date")
+  add_custom_target(${target} ${all} DEPENDS ${all_outputs})
   set_target_properties(${target} PROPERTIES PYCEMIT_OUTPUTS "${all_outputs}"
                                              PYCEMIT_OUTPUT_DIR "${output_root}"
                                              PYCEMIT_CACHE_TAG "${cache_tag}")
@@ -569,9 +598,9 @@ function(add_python_bytecode target)
     if(NOT IS_ABSOLUTE "${arg_INSTALL_DESTINATION}")
       install(CODE "
         if(NOT \"\${CMAKE_INSTALL_PREFIX}\" STREQUAL [==[${CMAKE_INSTALL_PREFIX}]==])
-          message(WARNING \"The pycs of ${target} name files under [==[${install_root}]==] (configured \"
-                          \"CMAKE_INSTALL_PREFIX [==[${CMAKE_INSTALL_PREFIX}]==]), but are installed with \"
-                          \"prefix \${CMAKE_INSTALL_PREFIX}: configure with that prefix instead.\")
+          message(WARNING [==[The pycs of ${target} name their sources under ${install_root} (computed for ]==]
+                          [==[CMAKE_INSTALL_PREFIX ${CMAKE_INSTALL_PREFIX}) but are installed with prefix ]==]
+                          \"\${CMAKE_INSTALL_PREFIX}\" [==[: configure with that prefix instead.]==])
         endif()" ${component})
     endif()
     get_property(groups DIRECTORY PROPERTY _PYCEMIT_INSTALL_GROUPS)
@@ -591,17 +620,15 @@ endfunction()
 
 # Runs `pycemit plan`; sets ${out_var} to its JSON.
 function(_pycemit_plan fn pycemit source_root options sources out_var)
-  if(NOT sources)
-    set(${out_var} "{\"cache_tag\": \"\", \"sources\": []}" PARENT_SCOPE)
-    return()
-  endif()
   execute_process(
     COMMAND "${pycemit}" plan ${options} --source-root "${source_root}" ${sources}
     OUTPUT_VARIABLE json ERROR_VARIABLE err RESULT_VARIABLE rc)
-  if(NOT rc EQUAL 0)
+  if(rc EQUAL 3)
+    message(FATAL_ERROR "${fn}: PYTHON: pycemit cannot use this interpreter:\n${err}")
+  elseif(NOT rc EQUAL 0)
     string(REPLACE ";" " " shown "${options}")
-    message(FATAL_ERROR "${fn}: pycemit plan failed (exit ${rc}):\n${err}"
-                        "Settings: ${shown} (PYTHON names the interpreter; SOURCES the files)")
+    message(FATAL_ERROR "${fn}: pycemit plan failed (exit ${rc}) for SOURCES below ${source_root}:\n"
+                        "${err}(settings: ${shown})")
   endif()
   set(${out_var} "${json}" PARENT_SCOPE)
 endfunction()
