@@ -1,6 +1,8 @@
-// libFuzzer target for the marshal reader and canonical writer: any input must
-// either be rejected with MarshalError or give canonical bytes that are read
-// back to themselves (idempotence). Anything else (a crash, a sanitizer report,
+// libFuzzer target for the marshal reader, the canonical writer and the
+// inspection walk: any input must either be rejected with MarshalError or give
+// canonical bytes that are read back to themselves (idempotence), and the
+// inspection walk must call exactly those inputs canonical that canonicalize()
+// leaves unchanged. Anything else (a crash, a sanitizer report,
 // another exception, a timeout, memory beyond the limits run-fuzzer sets) is a bug.
 #include <cstddef>
 #include <cstdint>
@@ -14,6 +16,7 @@
 namespace {
 
 using pycemit::marshal::canonicalize;
+using pycemit::marshal::inspect_body;
 using pycemit::marshal::code_filename;
 using pycemit::marshal::CodeLayout;
 using pycemit::marshal::MarshalError;
@@ -35,6 +38,14 @@ void check_layout(std::string_view input, CodeLayout layout) {
   if (twice != once) {
     std::fprintf(stderr, "canonicalize is not idempotent (%zu vs %zu bytes)\n", once.size(), twice.size());
     std::abort();
+  }
+  // The inspection walk must decide canonical form exactly as canonicalize().
+  // It only inspects code objects at the top level.
+  if (!input.empty() && (static_cast<unsigned char>(input[0]) & 0x7f) == 'c') {
+    if (inspect_body(input, layout).canonical != (input == once) || !inspect_body(once, layout).canonical) {
+      std::fprintf(stderr, "inspect_body disagrees with canonicalize\n");
+      std::abort();
+    }
   }
 }
 

@@ -3,11 +3,8 @@
 #include <algorithm>
 #include <tuple>
 
-#include "pycemit/canonical_pyc.h"
-#include "pycemit/file_io.h"
-#include "pycemit/freshness.h"
-#include "pycemit/marshal.h"
 #include "pycemit/orphans.h"
+#include "pycemit/source_check.h"
 
 namespace pycemit {
 
@@ -25,27 +22,25 @@ std::string to_string(AuditFinding::Kind kind) {
 std::vector<AuditFinding> audit(const std::vector<SourceFile>& sources, const CompileOptions& options,
                                 const Locations& locations, const InterpreterInfo& info) {
   using Kind = AuditFinding::Kind;
-  const marshal::CodeLayout layout = marshal::code_layout_for_minor(info.minor);
+  CheckSettings settings;
+  settings.locations = &locations;
+  settings.layout = options.layout;
+  settings.levels = options.levels;
+  settings.interpreter = &info;
+  settings.mode = options.mode;
   std::vector<AuditFinding> findings;
-  for (const auto& source : sources) {
-    const PlannedSource plan = plan_source(source, locations, options.layout, info.cache_tag, options.levels);
-    std::string bytes;
-    try {
-      bytes = read_file(source.path);
-    } catch (const FileError&) {
-      findings.push_back({Kind::Unreadable, "", source.path});
+  for (const SourceCheck& check : check_sources(sources, settings, usable_cores())) {
+    if (check.error) {
+      findings.push_back({Kind::Unreadable, "", check.plan.source.path});
       continue;
     }
-    const auto st = stat_path(source.path);
-    const PycHeaderBytes header = expected_header(info, options.mode, bytes, *st);
-    for (const auto& out : plan.outputs) {
-      if (!lstat_path(out.path)) {
-        findings.push_back({Kind::Missing, out.path, source.path});
-      } else if (!pyc_is_current(out.path, header, plan.embedded_path, layout)) {
-        findings.push_back({Kind::Stale, out.path, source.path});
-      } else {
-        const std::string data = read_file(out.path);
-        if (canonical_pyc(data) != data) findings.push_back({Kind::NotCanonical, out.path, source.path});
+    for (std::size_t k = 0; k < check.states.size(); ++k) {
+      const std::string& pyc = check.plan.outputs[k].path;
+      switch (check.states[k]) {
+        case OutputState::Missing: findings.push_back({Kind::Missing, pyc, check.plan.source.path}); break;
+        case OutputState::Stale: findings.push_back({Kind::Stale, pyc, check.plan.source.path}); break;
+        case OutputState::NotCanonical: findings.push_back({Kind::NotCanonical, pyc, check.plan.source.path}); break;
+        case OutputState::Current: break;
       }
     }
   }

@@ -20,6 +20,7 @@
 #include "pycemit/discover.h"
 #include "pycemit/file_io.h"
 #include "pycemit/freshness.h"
+#include "pycemit/source_check.h"
 #include "pycemit/interpreter_cache.h"
 #include "pycemit/manifest.h"
 #include "pycemit/marshal.h"
@@ -32,6 +33,10 @@ namespace {
 // Requests in flight (and queued) per worker: enough to keep every worker busy
 // while the main thread plans, small enough to bound memory by a few sources.
 constexpr std::size_t kWindowPerWorker = 4;
+
+// Sources checked at a time (source_check.h): bounds the memory the checks
+// hold, and lets compiling start before every source is checked.
+constexpr std::size_t kCheckBatch = 512;
 
 // Thrown to end the run early (--fail-fast).
 struct StopRun {};
@@ -88,7 +93,8 @@ class CompileJob {
     std::size_t remaining = 0;
   };
 
-  void plan_and_submit(std::size_t index, const SourceFile& source);
+  void handle_check(std::size_t index, SourceCheck check);
+  void keep_current_outputs(const PlannedSource& plan);
   void handle_reply(CompileReply reply);
   enum class Placement { Written, Linked, AlreadyLinked, Unchanged };
 
@@ -98,10 +104,8 @@ class CompileJob {
   void note_output(const PlannedSource& plan, const PlannedOutput& out, Placement placement, const std::string* bytes);
   void record_output(const PlannedSource& plan, const PlannedOutput& out, std::string_view bytes,
                      const std::string& status);
-  void record_unchanged(const PlannedSource& plan);
   void fail_source(const std::string& source, const std::string& message, bool is_compile_failure);
   void prepare_directory(const std::string& dir);
-  void clamp_mtime(const std::string& path, SourceContent& content);
 
   const CompileOptions& options_;
   Reporter& reporter_;
@@ -132,12 +136,28 @@ int CompileJob::run(CompileStats* stats_out) {
   stats_.sources = discovery.sources.size();
   reporter_.set_total(discovery.sources.size());
 
+  CheckSettings settings;
+  settings.locations = &locations_;
+  settings.layout = options_.layout;
+  settings.levels = options_.levels;
+  settings.interpreter = &info_;
+  settings.mode = options_.mode;
+  if (options_.clamp_source_mtime) settings.clamp_mtime_to = source_date_epoch();
+
+  // Check a batch of sources on every core, then queue what is stale; the
+  // workers compile one batch while the next is checked.
+  const auto& sources = discovery.sources;
   const std::size_t window = kWindowPerWorker * static_cast<std::size_t>(pool_->max_workers());
   try {
     if (options_.fail_fast && stats_.failed > 0) throw StopRun{};
-    for (std::size_t i = 0; i < discovery.sources.size(); ++i) {
-      plan_and_submit(i, discovery.sources[i]);
-      while (pool_->outstanding() > window) handle_reply(pool_->next_reply());
+    for (std::size_t start = 0; start < sources.size(); start += kCheckBatch) {
+      const std::vector<SourceFile> batch(sources.begin() + start,
+                                          sources.begin() + std::min(sources.size(), start + kCheckBatch));
+      std::vector<SourceCheck> checks = check_sources(batch, settings, usable_cores());
+      for (std::size_t j = 0; j < checks.size(); ++j) {
+        handle_check(start + j, std::move(checks[j]));
+        while (pool_->outstanding() > window) handle_reply(pool_->next_reply());
+      }
     }
     while (pool_->outstanding() > 0) handle_reply(pool_->next_reply());
   } catch (const StopRun&) {
@@ -158,35 +178,39 @@ int CompileJob::run(CompileStats* stats_out) {
   return stats_.failed > 0 ? kExitFailures : kExitOk;
 }
 
-void CompileJob::plan_and_submit(std::size_t index, const SourceFile& source) {
-  Pending p;
-  SourceContent content;
-  try {
-    p.plan = plan_source(source, locations_, options_.layout, info_.cache_tag, options_.levels);
-    content = read_source(source.path);
-    if (options_.clamp_source_mtime) clamp_mtime(source.path, content);
-  } catch (const std::runtime_error& e) {  // PlanError, FileError
-    fail_source(source.path, e.what(), false);
-    reporter_.source_done(source.path);
+// Queues the stale outputs of a checked source; reports everything else.
+void CompileJob::handle_check(std::size_t index, SourceCheck check) {
+  if (check.error) {
+    fail_source(check.plan.source.path, *check.error, false);
+    reporter_.source_done(check.plan.source.path);
     return;
   }
-  p.header = expected_header(info_, options_.mode, content.bytes, content.st);
-  p.mode = pyc_mode_for_source(content.st.st_mode);
-
+  Pending p;
+  p.plan = std::move(check.plan);
   bool any_stale = false;
-  for (const auto& out : p.plan.outputs) {
-    const bool stale = options_.force || !pyc_is_current(out.path, p.header, p.plan.embedded_path, code_layout_);
-    p.stale.push_back(stale);
-    any_stale = any_stale || stale;
+  for (OutputState state : check.states) {
+    p.stale.push_back(options_.force || state != OutputState::Current);
+    any_stale = any_stale || p.stale.back();
   }
   if (!any_stale) {
-    record_unchanged(p.plan);
-    reporter_.source_done(source.path);
+    keep_current_outputs(p.plan);
+    reporter_.source_done(p.plan.source.path);
     return;
   }
   // Hardlinking needs every level's bytes, so a stale source recompiles all levels.
   if (options_.hardlink_dupes) std::fill(p.stale.begin(), p.stale.end(), true);
 
+  // Read again: the header must describe exactly the bytes compiled.
+  SourceContent content;
+  try {
+    content = read_source(p.plan.source.path);
+  } catch (const FileError& e) {
+    fail_source(p.plan.source.path, e.what(), false);
+    reporter_.source_done(p.plan.source.path);
+    return;
+  }
+  p.header = expected_header(info_, options_.mode, content.bytes, content.st);
+  p.mode = pyc_mode_for_source(content.st.st_mode);
   p.code.resize(p.plan.outputs.size());
   for (std::size_t k = 0; k < p.plan.outputs.size(); ++k) {
     if (!p.stale[k]) continue;
@@ -290,14 +314,14 @@ CompileJob::Placement CompileJob::place_output(const Pending& p, std::size_t k, 
 // read it from disk when a manifest or RECORD needs it.
 void CompileJob::note_output(const PlannedSource& plan, const PlannedOutput& out, Placement placement,
                              const std::string* bytes) {
-  const bool changed = placement == Placement::Written || placement == Placement::Linked;
-  const bool linked = placement == Placement::Linked || placement == Placement::AlreadyLinked;
-  (changed ? stats_.written : stats_.unchanged)++;
-  reporter_.file(placement == Placement::Written ? "wrote" : placement == Placement::Linked ? "linked" : "unchanged",
-                 out.path);
-  if (options_.manifest || options_.record) {
-    record_output(plan, out, bytes ? *bytes : read_file(out.path), linked ? "linked" : changed ? "written" : "unchanged");
-  }
+  // What this run did to the file: "written", "linked" (made a hardlink to
+  // another level's file now), or "unchanged" (already right, linked or not).
+  const char* what = placement == Placement::Written  ? "written"
+                     : placement == Placement::Linked ? "linked"
+                                                      : "unchanged";
+  (placement == Placement::Written || placement == Placement::Linked ? stats_.written : stats_.unchanged)++;
+  reporter_.file(placement == Placement::Written ? "wrote" : what, out.path);
+  if (options_.manifest || options_.record) record_output(plan, out, bytes ? *bytes : read_file(out.path), what);
 }
 
 void CompileJob::record_output(const PlannedSource& plan, const PlannedOutput& out, std::string_view bytes,
@@ -315,8 +339,30 @@ void CompileJob::record_output(const PlannedSource& plan, const PlannedOutput& o
   records_.push_back(std::move(r));
 }
 
-void CompileJob::record_unchanged(const PlannedSource& plan) {
-  for (const auto& out : plan.outputs) note_output(plan, out, Placement::Unchanged, nullptr);
+// Every output of `plan` is current. With --hardlink-dupes, levels with
+// identical bytes that are separate files (written by a run without the flag)
+// are linked now; no interpreter is needed for that.
+void CompileJob::keep_current_outputs(const PlannedSource& plan) {
+  std::vector<std::optional<std::string>> bytes(plan.outputs.size());
+  for (std::size_t k = 0; k < plan.outputs.size(); ++k) {
+    const PlannedOutput& out = plan.outputs[k];
+    Placement placement = Placement::Unchanged;
+    if (options_.hardlink_dupes) bytes[k] = read_output_file(out.path);
+    for (std::size_t j = 0; options_.hardlink_dupes && j < k; ++j) {
+      if (!bytes[k] || bytes[j] != bytes[k]) continue;
+      auto a = stat_path(plan.outputs[j].path), b = stat_path(out.path);
+      const bool linked = a && b && a->st_ino == b->st_ino && a->st_dev == b->st_dev;
+      try {
+        if (!linked) link_file_atomically(plan.outputs[j].path, out.path);
+      } catch (const FileError& e) {
+        fail_source(plan.source.path, e.what(), false);
+        break;
+      }
+      placement = linked ? Placement::AlreadyLinked : Placement::Linked;
+      break;
+    }
+    note_output(plan, out, placement, bytes[k] ? &*bytes[k] : nullptr);
+  }
 }
 
 void CompileJob::fail_source(const std::string& source, const std::string& message, bool is_compile_failure) {
@@ -345,17 +391,6 @@ void CompileJob::prepare_directory(const std::string& dir) {
   if (!prepared_dirs_.insert(dir).second) return;
   make_directories(dir);
   remove_stale_temporaries(dir);
-}
-
-void CompileJob::clamp_mtime(const std::string& path, SourceContent& content) {
-  const auto epoch = source_date_epoch();
-  if (!epoch || content.st.st_mtim.tv_sec < *epoch) return;
-  if (content.st.st_mtim.tv_sec == *epoch && content.st.st_mtim.tv_nsec == 0) return;
-  const timespec times[2] = {{0, UTIME_OMIT}, {static_cast<time_t>(*epoch), 0}};
-  if (::utimensat(AT_FDCWD, path.c_str(), times, 0) != 0) {
-    throw FileError(path + ": cannot clamp mtime to SOURCE_DATE_EPOCH: " + std::strerror(errno));
-  }
-  if (::stat(path.c_str(), &content.st) != 0) throw FileError(path + ": cannot stat: " + std::strerror(errno));
 }
 
 }  // namespace

@@ -41,6 +41,9 @@ class Walker {
       error(path, std::strerror(errno));
       return;
     }
+    // With a staging root, an argument must resolve inside it, whichever of its
+    // components is a symlink ("dir/" follows a symlink "dir" too).
+    if (!S_ISLNK(lst.st_mode) && !inside_staging_root(path)) return;
     visit({path, absolute_path(path)}, lst.st_mode);
   }
 

@@ -70,15 +70,17 @@ std::string fsdecoded_utf8(std::string_view path) {
   return out;
 }
 
-bool pyc_is_current(const std::string& pyc_path, const PycHeaderBytes& header, std::string_view embedded_path,
-                    marshal::CodeLayout layout) {
+OutputState output_state(const std::string& pyc_path, const PycHeaderBytes& header, std::string_view embedded_path,
+                         marshal::CodeLayout layout) {
   const auto data = read_output_file(pyc_path);
-  if (!data || std::string_view(*data).substr(0, kPycHeaderSize) != as_chars(header)) return false;
+  if (!data) return OutputState::Missing;
+  if (std::string_view(*data).substr(0, kPycHeaderSize) != as_chars(header)) return OutputState::Stale;
   try {
-    return marshal::code_filename(std::string_view(*data).substr(kPycHeaderSize), layout) ==
-           fsdecoded_utf8(embedded_path);
+    const auto body = marshal::inspect_body(std::string_view(*data).substr(kPycHeaderSize), layout);
+    if (body.code_filename != fsdecoded_utf8(embedded_path)) return OutputState::Stale;
+    return body.canonical ? OutputState::Current : OutputState::NotCanonical;
   } catch (const marshal::MarshalError&) {
-    return false;
+    return OutputState::Stale;
   }
 }
 

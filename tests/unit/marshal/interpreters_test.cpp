@@ -352,6 +352,29 @@ TEST(MarshalInterpreters, CodeFilenameIsTheCompileFilename) {
   }
 }
 
+// The inspection walk decides canonical form exactly as canonicalize() does,
+// on CPython's own bytes (fresh and busy processes) and on canonical bytes.
+TEST(MarshalInterpreters, InspectionDecidesCanonicalFormLikeCanonicalize) {
+  for (const auto& subject : subjects()) {
+    const Interpreter& interpreter = subject->interpreter;
+    SCOPED_TRACE(label(interpreter));
+    int not_canonical = 0;
+    for (const Corpus* corpus : {&subject->fresh, &subject->busy}) {
+      for (const auto& name : corpus->names) {
+        const std::string raw = corpus->bin(name);
+        const std::string canonical = canonicalize(raw, interpreter.layout);
+        const BodyInspection of_raw = inspect_body(raw, interpreter.layout);
+        const BodyInspection of_canonical = inspect_body(canonical, interpreter.layout);
+        EXPECT_EQ(of_raw.canonical, raw == canonical) << name;
+        EXPECT_TRUE(of_canonical.canonical) << name;
+        EXPECT_EQ(of_raw.code_filename, of_canonical.code_filename) << name;
+        not_canonical += of_raw.canonical ? 0 : 1;
+      }
+    }
+    EXPECT_GT(not_canonical, 0) << "CPython's own output should include non-canonical streams";
+  }
+}
+
 TEST(MarshalInterpreters, ProcessStateChangesCPythonsBytesButNotTheCanonicalOnes) {
   for (const auto& subject : subjects()) {
     const Interpreter& interpreter = subject->interpreter;

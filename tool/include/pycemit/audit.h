@@ -26,7 +26,8 @@ std::string to_string(AuditFinding::Kind kind);
 // Checks every output `compile` with `options` would write for `sources`:
 // missing (no file), stale (header or embedded path differs from what compile
 // would write now), not canonical (marshal body not in canonical form), or
-// unreadable (the source cannot be read). Then lists orphaned pycs below the
+// unreadable (the source cannot be read or planned). Sources are checked on
+// every usable core (source_check.h). Then lists orphaned pycs below the
 // directories among options.paths (orphans.h). Findings come sorted by pyc path.
 std::vector<AuditFinding> audit(const std::vector<SourceFile>& sources, const CompileOptions& options,
                                 const Locations& locations, const InterpreterInfo& info);

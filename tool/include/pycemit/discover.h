@@ -11,7 +11,7 @@
 //     '/' matches the path relative to the source root (fnmatch(3), '*' crosses '/').
 //     An excluded directory is not entered;
 //   - with a staging root, a symlink whose target is outside it is refused
-//     (compileall -e);
+//     (compileall -e), and so is a PATH argument that resolves outside it;
 //   - a missing path, a dangling symlink named *.py, an unlistable directory or a
 //     source that is not a regular file is an error for that path; the rest goes on.
 #pragma once

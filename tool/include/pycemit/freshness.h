@@ -1,7 +1,8 @@
 // Up-to-date checks for the plan stage, done without an interpreter: the header
 // pycemit would write is computed in C++ (source hash or source stamp) and
 // compared with the existing pyc's first 16 bytes; the existing pyc's embedded
-// path (co_filename) must be the one pycemit would embed.
+// path (co_filename) must be the one pycemit would embed, and its body must be
+// in canonical form (a pyc from compileall with the right header is rewritten).
 #pragma once
 
 #include <sys/stat.h>
@@ -25,10 +26,18 @@ PycHeaderBytes expected_header(const InterpreterInfo& info, InvalidationMode mod
 // surrogateescape), encoded as UTF-8 with surrogatepass, as marshal does.
 std::string fsdecoded_utf8(std::string_view path);
 
-// Whether the pyc at `pyc_path` starts with `header` and its top-level code
-// object's co_filename is `embedded_path` (file-system bytes). False when the
-// file is missing, unreadable, truncated or not readable as marshal data.
-bool pyc_is_current(const std::string& pyc_path, const PycHeaderBytes& header, std::string_view embedded_path,
-                    marshal::CodeLayout layout);
+// What an existing output holds, compared with what pycemit would write.
+enum class OutputState {
+  Missing,       // no regular file there (or a symlink)
+  Stale,         // another header or embedded path, or not readable as a pyc
+  NotCanonical,  // the right header and embedded path, bytes not in canonical form
+  Current,       // exactly what pycemit would write
+};
+
+// The state of the pyc at `pyc_path` for a source whose header would be
+// `header` and embedded path (co_filename) `embedded_path` (file-system
+// bytes). Reads the file once; no interpreter runs (marshal::inspect_body).
+OutputState output_state(const std::string& pyc_path, const PycHeaderBytes& header, std::string_view embedded_path,
+                         marshal::CodeLayout layout);
 
 }  // namespace pycemit

@@ -70,13 +70,25 @@ class MarshalError : public std::runtime_error {
 // == canonicalize(x).
 std::string canonicalize(std::string_view data, CodeLayout layout);
 
-// The co_filename of the top-level code object in `data`: UTF-8, with the
-// lone surrogates of undecodable file-name bytes encoded as marshal writes them
-// ("surrogatepass"). Fast: the stream's structure is walked and checked (type
-// codes, lengths, references, nesting, nothing after the object) but nothing is
-// built and payloads are not validated; canonicalize() validates everything.
+// What the up-to-date check needs to know about a pyc body, from one pass.
+struct BodyInspection {
+  // The top-level code object's co_filename: UTF-8, with the lone surrogates
+  // of undecodable file-name bytes encoded as marshal writes them ("surrogatepass").
+  std::string code_filename;
+  // Exactly canonicalize(data) == data.
+  bool canonical = false;
+};
+
+// Inspects `data` in one walk that builds nothing: the structure is checked as
+// canonicalize() checks it, and canonical form is decided by the writer's
+// rules (every encoding canonical, no equal immutable value written in full
+// twice, FLAG_REF on exactly the objects referenced later). Streams holding
+// sets, lists or dicts (rare in pycs) are decided by a full canonicalize().
 // Throws MarshalError when the structure is broken or the top level is not a
 // code object.
+BodyInspection inspect_body(std::string_view data, CodeLayout layout);
+
+// inspect_body(data, layout).code_filename.
 std::string code_filename(std::string_view data, CodeLayout layout);
 
 }  // namespace pycemit::marshal

@@ -46,7 +46,11 @@ Command add_prune_command(CLI::App& app) {
                 "Also remove legacy *.pyc files outside __pycache__ (sourceless pycs) below PATH");
   cmd->add_flag("-q,--quiet", o->quiet, "Print errors only");
   return {cmd, [o] {
-            const Locations loc = resolve_locations(o->locations, o->layout);
+            // Pruning works on trees as they are, often installed ones: without
+            // any root given, name sources from "/" so any PATH is below it.
+            LocationOptions given = o->locations;
+            if (!given.source_root && !given.staging_root && !given.install_root) given.source_root = "/";
+            const Locations loc = resolve_locations(given, o->layout);
             std::vector<std::string> doomed = find_orphaned_pycs(o->paths, o->layout, loc);
             if (o->sourceless) {
               const auto legacy = find_legacy_pycs(o->paths);

@@ -4,7 +4,7 @@
 #include "code_shape.h"
 #include "reader.h"
 #include "set_order.h"
-#include "skim.h"
+#include "inspect.h"
 #include "tree.h"
 #include "writer.h"
 
@@ -26,8 +26,14 @@ std::string canonicalize(std::string_view data, CodeLayout layout) {
   return detail::Writer(tree).write(tree.root(), /*check_depth=*/true);
 }
 
+BodyInspection inspect_body(std::string_view data, CodeLayout layout) {
+  detail::Inspection walk = detail::inspect(data, layout);
+  const bool canonical = walk.decided ? walk.canonical : canonicalize(data, layout) == data;
+  return {std::move(walk.code_filename), canonical};
+}
+
 std::string code_filename(std::string_view data, CodeLayout layout) {
-  return detail::skim_code_filename(data, layout);
+  return detail::inspect(data, layout).code_filename;
 }
 
 }  // namespace pycemit::marshal

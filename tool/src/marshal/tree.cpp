@@ -1,5 +1,7 @@
 #include "tree.h"
 
+#include "hashing.h"
+
 #include <algorithm>
 #include <cstring>
 
@@ -29,29 +31,6 @@ const char* kind_name(Kind kind) {
 }
 
 bool is_mutable(Kind kind) { return kind == Kind::List || kind == Kind::Dict || kind == Kind::Set; }
-
-namespace {
-
-// 64-bit FNV-1a over bytes, then a splitmix64 finaliser per child: only needs
-// to spread keys over the table, not to resist anything.
-constexpr std::uint64_t kFnvOffset = 0xcbf29ce484222325ULL;
-constexpr std::uint64_t kFnvPrime = 0x100000001b3ULL;
-
-std::uint64_t mix(std::uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
-
-std::uint64_t hash_bytes(std::uint64_t h, std::string_view bytes) {
-  for (unsigned char c : bytes) {
-    h = (h ^ c) * kFnvPrime;
-  }
-  return h;
-}
-
-}  // namespace
 
 Tree::Tree(CodeLayout layout) : layout_(layout) {
   for (std::uint32_t k = 0; k < kSingletonCount; ++k) {
@@ -112,7 +91,7 @@ std::uint32_t Tree::add(Kind kind, bool interned, std::uint32_t offset, std::str
 std::uint64_t Tree::value_hash(std::uint32_t index) const {
   const Node& n = nodes_[index];
   std::uint64_t h = mix(static_cast<std::uint64_t>(n.kind) * 2 + (n.interned ? 1 : 0));
-  h = hash_bytes(h ^ kFnvOffset, payload(index));
+  h = hash_bytes(h, payload(index));
   for (std::uint32_t child : children(index)) {
     h = mix(h ^ child);
   }

@@ -1,0 +1,44 @@
+// The check phase of `compile` and `check`: for each source, its outputs are
+// planned, its bytes read and hashed, and every existing output inspected
+// (freshness.h), all without an interpreter. Sources are independent, so a
+// batch is checked on several threads at once; nothing here writes a pyc.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pycemit/discover.h"
+#include "pycemit/freshness.h"
+#include "pycemit/interpreter.h"
+#include "pycemit/plan.h"
+
+namespace pycemit {
+
+// What checking needs besides the source (all owned by the caller).
+struct CheckSettings {
+  const Locations* locations = nullptr;
+  Layout layout = Layout::Pycache;
+  std::vector<int> levels{0};
+  const InterpreterInfo* interpreter = nullptr;
+  InvalidationMode mode = InvalidationMode::CheckedHash;
+  // Timestamp mode: first set the source's mtime to this (seconds since the
+  // epoch, SOURCE_DATE_EPOCH) when it is newer (--clamp-source-mtime).
+  std::optional<std::int64_t> clamp_mtime_to;
+};
+
+struct SourceCheck {
+  PlannedSource plan;
+  std::vector<OutputState> states;    // per planned output
+  std::optional<std::string> error;   // one line: the source cannot be planned, read or clamped
+};
+
+// Checks one source. Thread-safe.
+SourceCheck check_source(const SourceFile& source, const CheckSettings& settings);
+
+// Checks `sources` on up to `threads` threads; results in the same order.
+std::vector<SourceCheck> check_sources(const std::vector<SourceFile>& sources, const CheckSettings& settings,
+                                       int threads);
+
+}  // namespace pycemit
