@@ -1,0 +1,89 @@
+"""This repository as a Meson subproject: the fallback when pycemit is not installed.
+
+A copy of examples/meson whose subprojects/pycemit is a symbolic link to this
+repository is configured with no pycemit on PATH: find_program('pycemit') fails,
+subproject('pycemit') builds the tool from the root meson.build with Meson and
+overrides find_program('pycemit'). Checked: the override is used; the pycs the
+Meson-built pycemit writes are byte-identical to those of $PYCEMIT_BIN (the CMake
+build); the subproject's binary is not installed with the parent; both forms
+(build outputs, then install time after reconfiguring) install checked,
+importable pycs with DESTDIR, and uninstall leaves no pyc behind.
+"""
+import os
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import meson_testlib as mt  # noqa: E402
+import pycemit_testlib as lib  # noqa: E402
+
+
+class MesonSubprojectTest(mt.ExampleChecks, unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        mt.tool("meson")
+        mt.tool("ninja")
+        cls.tmp = tempfile.TemporaryDirectory(prefix="pycemit meson subproject ")
+        root = cls.tmp.name
+        # Not the interpreters test_meson.py uses most: one in the middle.
+        oldest, system, newest = mt.pick_pythons()
+        ordered = sorted(lib.target_pythons(), key=lib.python_version)
+        cls.python = next((p for p in ordered if p not in (oldest, system, newest)), system)
+        cls.env = mt.env(subproject_only=True)
+        cls.source = mt.copy_example(os.path.join(root, "chime source"), subproject=True)
+        cls.build = os.path.join(root, "build dir")
+        cls.final_root = os.path.join(root, "final root")
+        cls.prefix = os.path.join(cls.final_root, "usr")
+        cls.setup_output = mt.setup(cls.source, cls.build, cls.prefix, {"python": cls.python}, cls.env).output
+        cls.build_output = mt.ninja(cls.build, cls.env).output
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def test_1_fallback_builds_pycemit(self):
+        self.assertIn("Program pycemit found: NO", self.setup_output)
+        self.assertIn("Executing subproject pycemit", self.setup_output)
+        self.assertIn("Program pycemit found: YES 0.1.0 (overridden)", self.setup_output)
+        tool = os.path.join(self.build, "subprojects", "pycemit", "pycemit")
+        self.assertTrue(os.access(tool, os.X_OK), tool)
+        self.assertIn("pycemit 0.1.0", mt.run([tool, "--version"], self.env).output)
+        # The parent installs its own files, not the tool it built.
+        self.assertFalse([f for f in mt.installed(self.build, self.env) if f.endswith(os.sep + "pycemit")])
+
+    def test_2_same_bytes_as_the_cmake_build(self):
+        package = self.package_dir(self.env)
+        ours = os.path.join(self.tmp.name, "cmake-built outputs")
+        lib.run(["compile", "-q", "--python", self.python, "-O", "0", "-O", "1",
+                 "--source-root", os.path.join(self.source, "chime"), "--install-root", package,
+                 "--output-root", ours, os.path.join(self.source, "chime")], check=True)
+        meson_built = os.path.join(self.build, "chime", "chime")
+        self.assertEqual(lib.tree_digest(meson_built), lib.tree_digest(ours))
+        self.assertEqual(len(lib.tree_digest(ours)), 2 * len(mt.EXAMPLE_SOURCES))
+
+    def test_3_build_form_then_install_form(self):
+        levels = [0, 1]
+        destdir = os.path.join(self.tmp.name, "stage dir")
+        mt.install(self.build, self.env, destdir=destdir)
+        self.assertEqual([f for f in mt.files_under(destdir) if os.path.basename(f) == "pycemit"], [])
+        expected = self.check_installed(self.python, self.env, "pycache", levels, "checked-hash", destdir)
+        mt.deploy(destdir, self.final_root)
+        self.check_imports(self.python, self.package_dir(self.env), expected, levels, "pycache")
+        self.check_example_runs(self.python, self.package_dir(self.env), "pycache")
+        mt.uninstall(self.build, self.env)
+        self.assertFalse(os.path.exists(destdir), mt.files_under(destdir))
+
+        # The install-time form runs the subproject's binary (a path relative
+        # to the build directory) from the install script.
+        mt.configure(self.build, {"bytecode": "install"}, self.env)
+        second = os.path.join(self.tmp.name, "second stage")
+        mt.install(self.build, self.env, destdir=second)
+        self.check_installed(self.python, self.env, "pycache", levels, "checked-hash", second)
+        mt.meson_compile(self.build, self.env, "uninstall-bytecode")
+        mt.uninstall(self.build, self.env)
+        self.assertFalse(os.path.exists(second), mt.files_under(second))
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
