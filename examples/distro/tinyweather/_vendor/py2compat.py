@@ -1,0 +1,3 @@
+# Python 2 only (vendored from an old release of a dependency).
+def report(text):
+    print "tinyweather:", text
