@@ -19,6 +19,10 @@ def mtimes(tree):
     return {p: os.stat(p).st_mtime_ns for p in lib.outputs_in(tree)}
 
 
+def glob_pycache(tree):
+    return [d for d, _, _ in os.walk(tree) if os.path.basename(d) == "__pycache__"]
+
+
 def execs_of(python_prefix, strace_log):
     """Number of execve calls of an interpreter recorded by strace -f."""
     with open(strace_log) as f:
@@ -128,6 +132,39 @@ class CliTest(unittest.TestCase):
         for job in jobs:
             with open(job["pyc"], "rb") as f:
                 self.assertNotIn(stage.encode(), f.read(), "the staging root is never embedded")
+
+    def test_root_from_the_environment_and_remove_by_manifest(self):
+        """--root-env DESTDIR: what an install script gets; PATHs are run-time paths.
+        `remove` then deletes exactly what the manifest lists."""
+        stage = os.path.join(self.tmp.name, "dest dir")
+        shutil.copytree(self.tree, os.path.join(stage, "opt", "app"))
+        manifest = os.path.join(self.tmp.name, "manifest.json")
+        args = ["compile", "-q", "--python", self.python, "--root-env", "DESTDIR", "--manifest", manifest,
+                "-O", "0", "-O", "1", "/opt/app"]
+        lib.run(args, env={"DESTDIR": stage}, check=True)
+        sources = lib.sources_in(os.path.join(stage, "opt", "app"))
+        runtime = {s: "/" + os.path.relpath(s, stage) for s in sources}
+        expected = lib.expected_paths(self.python, list(runtime.values()), [0, 1])
+        jobs = [{"source": s, "pyc": stage + expected[runtime[s]][level], "optimize": level,
+                 "mode": "checked-hash", "embedded": runtime[s]} for s in sources for level in (0, 1)]
+        lib.verify(self.python, jobs)
+        with open(manifest) as f:
+            listed = sorted(o["path"] for o in json.load(f)["outputs"])
+        self.assertEqual(listed, sorted(job["pyc"] for job in jobs))
+
+        # Relative paths and --root together are refused.
+        bad = lib.run(["compile", "--python", self.python, "--root-env", "DESTDIR", "opt/app"], env={"DESTDIR": stage})
+        self.assertEqual(bad.returncode, 2)
+        self.assertIn("absolute run-time paths", bad.stderr)
+        bad = lib.run(["compile", "--python", self.python, "--root-env", "DESTDIR", "--root", stage, "/opt/app"])
+        self.assertEqual(bad.returncode, 2)
+
+        result = lib.run(["remove", manifest], check=True)
+        self.assertIn("12 pycs removed", result.stderr)
+        self.assertEqual(lib.outputs_in(stage), [])
+        self.assertEqual(glob_pycache(stage), [], "empty __pycache__ directories are removed")
+        self.assertEqual(len(lib.sources_in(stage)), 6, "sources are untouched")
+        self.assertEqual(lib.run(["remove", manifest]).returncode, 0, "removing again is not an error")
 
     def test_excludes_and_path_lists(self):
         result = self.compile("-v", "--exclude", "tests", "--exclude", "app/util/*")

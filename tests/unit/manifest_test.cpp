@@ -41,6 +41,11 @@ TEST(Manifest, WritesSortedJson) {
   EXPECT_EQ(doc["outputs"][0]["invalidation_mode"], "checked-hash");
   EXPECT_EQ(doc["outputs"][0]["sha256"], sha256_hex("a"));
   EXPECT_EQ(doc["skipped"][0]["source"], "py2.py");
+  EXPECT_EQ(read_manifest_outputs(t / "out/manifest.json"), (std::vector<std::string>{"/a.pyc", "/b.pyc"}));
+  t.write("other.json", "{\"outputs\": []}");
+  EXPECT_THROW(read_manifest_outputs(t / "other.json"), std::runtime_error);
+  t.write("junk.json", "not json");
+  EXPECT_THROW(read_manifest_outputs(t / "junk.json"), std::runtime_error);
 }
 
 TEST(Manifest, RecordLinesAreUpdatedInPlaceAndAddedBeforeRecordItself) {

@@ -115,6 +115,21 @@ void write_manifest(const std::string& manifest_path, std::vector<OutputRecord> 
   write_file_atomically(manifest_path, text, 0644);
 }
 
+std::vector<std::string> read_manifest_outputs(const std::string& manifest_path) {
+  nlohmann::json doc;
+  try {
+    doc = nlohmann::json::parse(read_file(manifest_path));
+  } catch (const nlohmann::json::exception& e) {
+    throw std::runtime_error(manifest_path + ": not JSON: " + e.what());
+  }
+  if (!doc.is_object() || doc.value("pycemit_manifest", 0) != 1 || !doc.contains("outputs")) {
+    throw std::runtime_error(manifest_path + ": not a pycemit manifest");
+  }
+  std::vector<std::string> paths;
+  for (const auto& output : doc["outputs"]) paths.push_back(output.at("path").get<std::string>());
+  return paths;
+}
+
 void update_record(const std::string& record_path, const std::vector<OutputRecord>& outputs) {
   const std::string record_abs = absolute_path(record_path);
   const std::string site_dir(path_dirname(path_dirname(record_abs)));

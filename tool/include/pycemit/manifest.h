@@ -45,6 +45,10 @@ std::string record_hash(std::string_view data);
 void write_manifest(const std::string& manifest_path, std::vector<OutputRecord> outputs,
                     std::vector<SkippedRecord> skipped);
 
+// The output paths listed in a manifest written by write_manifest. Throws
+// FileError (unreadable) or std::runtime_error (not a pycemit manifest).
+std::vector<std::string> read_manifest_outputs(const std::string& manifest_path);
+
 // Adds or updates, in the RECORD file at `record_path`, one line per output:
 // its path relative to the site directory (the parent of the .dist-info directory
 // holding RECORD; ".." where the pyc is outside it), its record_hash and size.

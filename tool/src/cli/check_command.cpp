@@ -19,7 +19,7 @@ Command add_check_command(CLI::App& app) {
   add_selection_options(*cmd, *s);
   cmd->add_flag("-q,--quiet", s->quiet, "Print findings only, no summary");
   return {cmd, [s] {
-            const CompileOptions& o = s->options;
+            const CompileOptions o = s->resolved();
             validate_options(o);
             const Locations loc = resolve_locations(o.locations, o.layout);
             WorkerPool pool(resolve_executable(o.python), 1, std::chrono::seconds(60));

@@ -19,6 +19,7 @@ Command add_canonicalize_command(CLI::App& app);
 Command add_plan_command(CLI::App& app);
 Command add_check_command(CLI::App& app);
 Command add_prune_command(CLI::App& app);
+Command add_remove_command(CLI::App& app);
 
 // Bazel's JSON persistent-worker protocol on stdin/stdout (persistent_worker.cpp).
 int run_persistent_worker();

@@ -4,10 +4,13 @@
 
 #include <unistd.h>
 
+#include <cstdlib>
 #include <map>
 #include <string>
 
+#include "pycemit/discover.h"
 #include "pycemit/file_io.h"
+#include "pycemit/naming.h"
 #include "pycemit/plan.h"
 
 namespace pycemit::cli {
@@ -61,6 +64,10 @@ void add_selection_options(CLI::App& cmd, SelectionOptions& s) {
       ->type_name("DIR");
   cmd.add_option("--root", loc.staging_root, "Staging root (DESTDIR, buildroot): paths under it are installed at the same path without it")
       ->type_name("DIR");
+  cmd.add_option("--root-env", s.root_env,
+                 "Staging root from environment variable NAME (unset or empty: /), e.g. DESTDIR in an install "
+                 "script; PATHs and --source-root are then run-time paths, read under it")
+      ->type_name("NAME");
   cmd.add_option("--embed-prefix", loc.embed_prefix, "Embedded path (co_filename) is P/<path relative to the source root>")
       ->type_name("P");
 }
@@ -95,8 +102,36 @@ void add_compile_options(CLI::App& cmd, CompileCommandLine& line) {
       ->type_name("FILE");
 }
 
-CompileOptions CompileCommandLine::to_options() const {
+CompileOptions SelectionOptions::resolved() const {
   CompileOptions o = options;
+  if (!root_env) return o;
+  if (o.locations.staging_root) throw PlanError("--root-env and --root exclude each other");
+  const char* value = std::getenv(root_env->c_str());
+  const std::string root = value && *value ? absolute_path(value) : "/";
+  auto staged = [&](const std::string& run_time_path) {
+    if (run_time_path.empty() || run_time_path.front() != '/') {
+      throw PlanError("with --root-env, paths are absolute run-time paths: " + run_time_path);
+    }
+    return path_join(root, run_time_path);
+  };
+  std::vector<std::string> paths;
+  for (const auto& p : o.paths) {
+    if (p.size() > 1 && p.front() == '@') {
+      for (const auto& line : read_flag_file(p.substr(1))) {
+        if (!line.empty()) paths.push_back(staged(line));
+      }
+    } else {
+      paths.push_back(staged(p));
+    }
+  }
+  o.paths = std::move(paths);
+  if (o.locations.source_root) o.locations.source_root = staged(*o.locations.source_root);
+  o.locations.staging_root = root;
+  return o;
+}
+
+CompileOptions CompileCommandLine::to_options() const {
+  CompileOptions o = resolved();
   o.timeout = std::chrono::milliseconds(static_cast<long long>(timeout_seconds * 1000));
   o.on_error = on_error == "warn" ? OnError::Warn : on_error == "skip" ? OnError::Skip : OnError::Fail;
   return o;

@@ -10,15 +10,21 @@ namespace pycemit::cli {
 
 struct SelectionOptions {
   CompileOptions options;
+  std::optional<std::string> root_env;  // --root-env NAME
   double timeout_seconds = 60;
   bool quiet = false;
   bool verbose = false;
 
   Verbosity verbosity() const;
+  // The options with --root-env applied: the staging root is $NAME (unset or
+  // empty: "/"), and PATHs, @FILE entries and --source-root, given as run-time
+  // paths, are read under it. Throws PlanError (with --root, or a relative path).
+  CompileOptions resolved() const;
 };
 
 // PATH..., --exclude, --python, --invalidation-mode, -O, --layout,
-// --pycache-prefix, --source-root, --install-root, --output-root, --root, --embed-prefix.
+// --pycache-prefix, --source-root, --install-root, --output-root, --root,
+// --root-env, --embed-prefix.
 void add_selection_options(CLI::App& cmd, SelectionOptions& s);
 
 // -j/--jobs, --timeout, -q, -v.

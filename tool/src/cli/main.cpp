@@ -42,6 +42,7 @@ int main(int argc, char** argv) {
       cli::add_plan_command(app),
       cli::add_check_command(app),
       cli::add_prune_command(app),
+      cli::add_remove_command(app),
   };
 
   std::vector<std::string> args(argv + 1, argv + argc);

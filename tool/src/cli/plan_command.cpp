@@ -22,7 +22,7 @@ Command add_plan_command(CLI::App& app) {
   auto s = std::make_shared<SelectionOptions>();
   add_selection_options(*cmd, *s);
   return {cmd, [s] {
-            const CompileOptions& o = s->options;
+            const CompileOptions o = s->resolved();
             validate_options(o);
             const Locations loc = resolve_locations(o.locations, o.layout);
             WorkerPool pool(resolve_executable(o.python), 1, std::chrono::seconds(60));
