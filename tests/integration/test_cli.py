@@ -165,6 +165,12 @@ class CliTest(unittest.TestCase):
         self.assertEqual(glob_pycache(stage), [], "empty __pycache__ directories are removed")
         self.assertEqual(len(lib.sources_in(stage)), 6, "sources are untouched")
         self.assertEqual(lib.run(["remove", manifest]).returncode, 0, "removing again is not an error")
+        never = lib.run(["remove", os.path.join(self.tmp.name, "never installed.json")])
+        self.assertEqual(never.returncode, 0)
+        self.assertIn("no manifest, nothing to remove", never.stderr)
+        with open(manifest, "w") as f:
+            f.write("not json")
+        self.assertEqual(lib.run(["remove", manifest]).returncode, 1)
 
     def test_excludes_and_path_lists(self):
         result = self.compile("-v", "--exclude", "tests", "--exclude", "app/util/*")

@@ -13,8 +13,12 @@ source path in any pyc; nothing written at the final prefix by a DESTDIR
 install; after copying the staged tree to its final place, the interpreter
 imports every module from its pyc (-v, --check-hash-based-pycs always) at every
 level; a second install with nothing changed rewrites no pyc; incremental
-rebuilds; `ninja uninstall` (with `uninstall-bytecode` first for the
-install-time form) leaves no pyc behind.
+rebuilds; `ninja uninstall` (with `ninja uninstall-bytecode` first for the
+install-time form) leaves no pyc and no __pycache__ behind. The install-time
+form is checked to be the documented call: Meson runs
+`pycemit compile -q --root-env DESTDIR ... --manifest <build dir file> <run-time
+package dir>` itself (no interpreter or shell in between), and
+uninstall-bytecode runs `pycemit remove <manifest>`.
 """
 import json
 import os
@@ -54,7 +58,7 @@ class MesonExampleTest(mt.ExampleChecks, unittest.TestCase):
 
     def install_and_check(self, python, layout, levels, mode, pycache_prefix=None, destdir=None):
         destdir = destdir or self.destdir
-        mt.install(self.build, self.env, destdir=destdir)
+        self.install_output = mt.install(self.build, self.env, destdir=destdir).output
         self.assertFalse(os.path.exists(self.final_root), "a DESTDIR install wrote to the final prefix")
         expected = self.check_installed(python, self.env, layout, levels, mode, destdir, pycache_prefix)
         mt.deploy(destdir, self.final_root)
@@ -165,14 +169,41 @@ class MesonExampleTest(mt.ExampleChecks, unittest.TestCase):
 
     # ---- bytecode=install: pycemit compiles the installed tree ----------------
 
+    def manifest_path(self):
+        return os.path.join(self.build, "chime", "chime-bytecode.json")
+
     def manifest(self):
-        with open(os.path.join(self.build, "chime", "chime-bytecode.json"), encoding="utf-8") as f:
+        with open(self.manifest_path(), encoding="utf-8") as f:
             return json.load(f)
+
+    def check_install_form_commands(self, install_output, python, layout, levels, mode, pycache_prefix=None):
+        """The install script is pycemit itself, with exactly the documented
+        arguments (Meson logs them joined by spaces); uninstall-bytecode runs
+        `pycemit remove <manifest>`."""
+        pycemit = os.path.join(mt.tool_dir(self.tmp.name), "pycemit")
+        expected = [pycemit, "compile", "-q", "--root-env", "DESTDIR", "--python", python,
+                    "--invalidation-mode", mode, "--layout", layout]
+        for level in levels:
+            expected += ["-O", str(level)]
+        if layout == "prefix":
+            expected += ["--pycache-prefix", pycache_prefix]
+        expected += ["--manifest", self.manifest_path(), self.package_dir(self.env)]
+        self.assertEqual(mt.install_script_commands(install_output), [" ".join(expected)])
+        self.assertEqual(mt.run_target_command(self.build, self.env, "uninstall-bytecode"),
+                         [pycemit, "remove", self.manifest_path()])
+
+    def uninstall_bytecode(self, tree):
+        """`ninja uninstall-bytecode`: afterwards no pyc and no __pycache__ under `tree`."""
+        result = mt.ninja(self.build, self.env, "uninstall-bytecode")
+        self.assertEqual(mt.files_under(tree, ".pyc"), [], "uninstall-bytecode left pycs")
+        self.assertEqual(mt.dirs_named(tree, "__pycache__"), [], "uninstall-bytecode left __pycache__")
+        return result
 
     def test_install_form_reinstall_uninstall(self):
         python, levels = self.system, [0, 1]
         self.setup_example(python, bytecode="install", bytecode_mode="unchecked-hash")
         expected = self.install_and_check(python, "pycache", levels, "unchecked-hash")
+        self.check_install_form_commands(self.install_output, python, "pycache", levels, "unchecked-hash")
 
         manifest = self.manifest()["outputs"]
         self.assertEqual(sorted(o["path"] for o in manifest), self.staged_pycs())
@@ -187,9 +218,12 @@ class MesonExampleTest(mt.ExampleChecks, unittest.TestCase):
         self.assertEqual(mt.snapshot(self.staged_pycs()), before)
         self.assertEqual({o["status"] for o in self.manifest()["outputs"]}, {"unchanged"})
 
-        # Uninstall: first the pycs the manifest lists, then Meson's files.
-        mt.meson_compile(self.build, self.env, "uninstall-bytecode")
-        self.assertEqual(self.staged_pycs(), [])
+        # Uninstall: first the pycs the manifest lists (and the __pycache__
+        # directories), then Meson's files. The manifest stays: running the
+        # target again removes nothing and is no error.
+        removed = self.uninstall_bytecode(self.destdir)
+        self.assertIn("%d pycs removed" % len(before), removed.output)
+        self.assertIn("0 pycs removed", self.uninstall_bytecode(self.destdir).output)
         mt.uninstall(self.build, self.env)
         self.assertEqual(mt.files_under(self.destdir), [], "files left behind")
 
@@ -197,7 +231,7 @@ class MesonExampleTest(mt.ExampleChecks, unittest.TestCase):
         fresh = os.path.join(self.tmp.name, "fresh stage")
         mt.install(self.build, self.env, destdir=fresh)
         self.assertEqual(len(self.staged_pycs(fresh)), len(mt.EXAMPLE_SOURCES) * len(levels))
-        mt.meson_compile(self.build, self.env, "uninstall-bytecode")
+        self.uninstall_bytecode(fresh)
         mt.uninstall(self.build, self.env)
         self.assertFalse(os.path.exists(fresh), mt.files_under(fresh))
 
@@ -207,22 +241,40 @@ class MesonExampleTest(mt.ExampleChecks, unittest.TestCase):
         self.setup_example(python, bytecode="install", bytecode_layout="prefix", bytecode_prefix=pycache_prefix,
                            bytecode_levels="0,2")
         self.install_and_check(python, "prefix", [0, 2], "checked-hash", pycache_prefix)
-        mt.meson_compile(self.build, self.env, "uninstall-bytecode")
+        self.check_install_form_commands(self.install_output, python, "prefix", [0, 2], "checked-hash",
+                                         pycache_prefix)
+        self.uninstall_bytecode(self.destdir)
         mt.uninstall(self.build, self.env)
-        self.assertEqual(mt.files_under(self.destdir, ".pyc"), [])
+        # The pycache-prefix tree's directories stay (neither Meson nor pycemit
+        # remove them); its files do not, nor do Meson's.
+        self.assertEqual(mt.files_under(self.destdir), [])
 
     def test_install_form_without_destdir(self):
         # A real install (no DESTDIR) into a writable prefix: the pycs embed the
         # prefix's paths and are imported where they were installed.
         python = self.newest
         self.setup_example(python, bytecode="install", bytecode_mode="timestamp")
-        mt.install(self.build, self.env)
+        result = mt.install(self.build, self.env)
+        self.check_install_form_commands(result.output, python, "pycache", [0, 1], "timestamp")
         expected = self.check_installed(python, self.env, "pycache", [0, 1], "timestamp")
         self.check_imports(python, self.package_dir(self.env), expected, [0, 1], "pycache")
         self.check_example_runs(python, self.package_dir(self.env), "pycache")
-        mt.meson_compile(self.build, self.env, "uninstall-bytecode")
+        manifest = self.manifest()["outputs"]
+        self.assertEqual(sorted(o["path"] for o in manifest), mt.files_under(self.final_root, ".pyc"))
+        self.assertTrue(all(o["path"] == o["runtime_path"] for o in manifest), manifest)
+
+        # A second install, with DESTDIR empty (Meson passes it on as empty:
+        # pycemit's root is then / too), rewrites nothing; then the two
+        # uninstall steps leave no file (the directories stay: Meson removes
+        # only those its last install created, and this one created none).
+        before = mt.snapshot(mt.files_under(self.final_root, ".pyc"))
+        mt.run([mt.tool("meson"), "install", "-C", self.build], dict(self.env, DESTDIR=""))
+        self.assertEqual(mt.snapshot(mt.files_under(self.final_root, ".pyc")), before)
+        self.assertEqual({(o["path"], o["status"]) for o in self.manifest()["outputs"]},
+                         {(o["path"], "unchanged") for o in manifest})
+        self.uninstall_bytecode(self.final_root)
         mt.uninstall(self.build, self.env)
-        self.assertFalse(os.path.exists(self.final_root), mt.files_under(self.final_root))
+        self.assertEqual(mt.files_under(self.final_root), [])
 
     def test_sourceless_install_form_refused(self):
         result = mt.run([mt.tool("meson"), "setup", self.build, self.source, "--prefix", self.prefix,

@@ -7,9 +7,13 @@ overrides find_program('pycemit'). Checked: the override is used; the pycs the
 Meson-built pycemit writes are byte-identical to those of $PYCEMIT_BIN (the CMake
 build); the subproject's binary is not installed with the parent; both forms
 (build outputs, then install time after reconfiguring) install checked,
-importable pycs with DESTDIR, and uninstall leaves no pyc behind.
+importable pycs with DESTDIR, and uninstall leaves no pyc and no __pycache__
+behind. In the install-time form the install script and uninstall-bytecode run
+the subproject's binary itself (`pycemit compile --root-env DESTDIR ...`,
+`pycemit remove <manifest>`).
 """
 import os
+import shutil
 import sys
 import tempfile
 import unittest
@@ -74,13 +78,26 @@ class MesonSubprojectTest(mt.ExampleChecks, unittest.TestCase):
         mt.uninstall(self.build, self.env)
         self.assertFalse(os.path.exists(destdir), mt.files_under(destdir))
 
-        # The install-time form runs the subproject's binary (a path relative
-        # to the build directory) from the install script.
+        # The install-time form: the install script is the subproject's binary
+        # (Meson passes its absolute path), and so is uninstall-bytecode's command.
         mt.configure(self.build, {"bytecode": "install"}, self.env)
         second = os.path.join(self.tmp.name, "second stage")
-        mt.install(self.build, self.env, destdir=second)
-        self.check_installed(self.python, self.env, "pycache", levels, "checked-hash", second)
-        mt.meson_compile(self.build, self.env, "uninstall-bytecode")
+        result = mt.install(self.build, self.env, destdir=second)
+        tool = os.path.join(self.build, "subprojects", "pycemit", "pycemit")
+        manifest = os.path.join(self.build, "chime", "chime-bytecode.json")
+        scripts = mt.install_script_commands(result.output)
+        self.assertEqual(len(scripts), 1, scripts)
+        self.assertTrue(scripts[0].startswith(tool + " compile -q --root-env DESTDIR --python "), scripts)
+        self.assertTrue(scripts[0].endswith(" --manifest %s %s" % (manifest, self.package_dir(self.env))), scripts)
+        self.assertEqual(mt.run_target_command(self.build, self.env, "uninstall-bytecode"),
+                         [tool, "remove", manifest])
+        expected = self.check_installed(self.python, self.env, "pycache", levels, "checked-hash", second)
+        shutil.rmtree(self.final_root)
+        mt.deploy(second, self.final_root)
+        self.check_imports(self.python, self.package_dir(self.env), expected, levels, "pycache")
+        mt.meson_compile(self.build, self.env, "uninstall-bytecode")  # = ninja -C build uninstall-bytecode
+        self.assertEqual(mt.files_under(second, ".pyc"), [])
+        self.assertEqual(mt.dirs_named(second, "__pycache__"), [])
         mt.uninstall(self.build, self.env)
         self.assertFalse(os.path.exists(second), mt.files_under(second))
 

@@ -7,6 +7,8 @@ or built by Meson from this repository as a subproject.
 import hashlib
 import json
 import os
+import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -110,11 +112,13 @@ def ninja(build, environ, *args):
     return run([tool("ninja"), "-C", build] + list(args), environ)
 
 
-def install(build, environ, destdir=None, only_changed=False):
-    """`meson install`, with DESTDIR in the environment when given (Meson
-    rebuilds first, so its output includes Ninja's)."""
-    extra = {"DESTDIR": destdir} if destdir else {}
+def install(build, environ, destdir=None, only_changed=False, destdir_option=False):
+    """`meson install`, with DESTDIR in the environment when given, or passed as
+    `--destdir` with `destdir_option` (Meson rebuilds first, so its output
+    includes Ninja's)."""
+    extra = {"DESTDIR": destdir} if destdir and not destdir_option else {}
     cmd = [tool("meson"), "install", "-C", build] + (["--only-changed"] if only_changed else [])
+    cmd += ["--destdir", destdir] if destdir and destdir_option else []
     return run(cmd, dict(environ, **extra))
 
 
@@ -138,6 +142,32 @@ def files_under(tree, suffix=""):
     for directory, _, names in os.walk(tree):
         found += [os.path.join(directory, n) for n in names if n.endswith(suffix)]
     return sorted(found)
+
+
+def dirs_named(tree, name):
+    """Every directory below `tree` (or `tree` itself) whose base name is `name`, sorted."""
+    return sorted(d for d, _, _ in os.walk(tree) if os.path.basename(d) == name)
+
+
+def install_script_commands(install_output):
+    """The command lines of the install scripts `meson install` ran (Meson
+    1.0.1 logs each as: Running custom install script '<arguments joined by
+    spaces>')."""
+    prefix = "Running custom install script '"
+    return [line[len(prefix):-1] for line in install_output.splitlines()
+            if line.startswith(prefix) and line.endswith("'")]
+
+
+def run_target_command(build, environ, target):
+    """The argument list Ninja runs for run_target `target`, without the
+    `env NAME=VALUE...` Meson puts first to set its environment."""
+    line = run([tool("ninja"), "-C", build, "-t", "commands", target], environ).stdout.splitlines()[-1]
+    words = shlex.split(line)
+    if words[0] == "env":
+        words = words[1:]
+        while words and re.match(r"[A-Za-z_][A-Za-z0-9_]*=", words[0]):
+            words = words[1:]
+    return words
 
 
 def snapshot(paths):

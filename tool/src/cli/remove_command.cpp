@@ -1,6 +1,7 @@
 // pycemit remove: delete the outputs a manifest lists (an uninstall step for
 // pycs that an install script wrote, which the build system's own uninstall
-// does not know), then the __pycache__ directories left empty.
+// does not know), then the __pycache__ directories left empty. A missing
+// manifest means nothing was installed: not an error.
 #include <unistd.h>
 
 #include <cerrno>
@@ -11,6 +12,7 @@
 
 #include "commands.h"
 #include "pycemit/compile_job.h"
+#include "pycemit/file_io.h"
 #include "pycemit/manifest.h"
 #include "pycemit/naming.h"
 
@@ -30,6 +32,10 @@ Command add_remove_command(CLI::App& app) {
             std::size_t removed = 0;
             std::set<std::string> dirs;
             for (const auto& manifest : *manifests) {
+              if (!stat_path(manifest)) {  // never installed: nothing to remove, as `ninja uninstall` says
+                if (!*quiet) std::cerr << "pycemit: " << manifest << ": no manifest, nothing to remove\n";
+                continue;
+              }
               std::vector<std::string> outputs;
               try {
                 outputs = read_manifest_outputs(manifest);
