@@ -172,6 +172,30 @@ class CliTest(unittest.TestCase):
             f.write("not json")
         self.assertEqual(lib.run(["remove", manifest]).returncode, 1)
 
+    def test_flags_for_build_systems_that_name_outputs_in_advance(self):
+        tag = lib.info(self.python)["cache_tag"]
+        refused = self.compile("--expect-cache-tag", "cpython-27", check=False)
+        self.assertEqual(refused.returncode, 3)
+        self.assertIn("with cache tag %s, but the outputs were named for cpython-27" % tag, refused.stderr)
+        self.assertEqual(lib.outputs_in(self.tree), [])
+        self.compile("--expect-cache-tag", tag)
+
+        py2 = os.path.join(self.tree, "app", "legacy.py")
+        with open(py2, "w") as f:
+            f.write("print 'python 2'\n")
+        placeholder = lib.expected_paths(self.python, [py2], [0])[py2][0]
+        self.assertEqual(self.compile("--on-error", "fail", "--placeholder-for-skipped", check=False).returncode, 1)
+        self.assertFalse(os.path.exists(placeholder), "no placeholder when the run fails")
+        result = self.compile("--on-error", "skip", "--placeholder-for-skipped")
+        self.assertIn("skipped: " + py2, result.stderr)
+        self.assertEqual(os.path.getsize(placeholder), 0)
+        # The interpreter rejects the empty pyc and falls back to the source.
+        out = subprocess.run([self.python, "-S", "-B", "-v", "-c",
+                              "import sys; sys.path.insert(0, %r); import app.legacy" % self.tree],
+                             capture_output=True, text=True)
+        self.assertIn("bad magic number", out.stderr)
+        self.assertIn("SyntaxError", out.stderr)
+
     def test_excludes_and_path_lists(self):
         result = self.compile("-v", "--exclude", "tests", "--exclude", "app/util/*")
         written = sorted(os.path.relpath(line.split(" ", 1)[1], self.tree) for line in result.stdout.splitlines())

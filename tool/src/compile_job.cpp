@@ -106,6 +106,7 @@ class CompileJob {
                      const std::string& status);
   void fail_source(const std::string& source, const std::string& message, bool is_compile_failure);
   void prepare_directory(const std::string& dir);
+  void write_placeholders(const PlannedSource& plan);
 
   const CompileOptions& options_;
   Reporter& reporter_;
@@ -124,6 +125,11 @@ int CompileJob::run(CompileStats* stats_out) {
   const auto started = std::chrono::steady_clock::now();
   locations_ = resolve_locations(options_.locations, options_.layout);
   info_ = learn_interpreter(*pool_);
+  if (options_.expect_cache_tag && *options_.expect_cache_tag != info_.cache_tag) {
+    throw InterpreterError(info_.executable + " is " + info_.implementation + " " + info_.version_string() +
+                           " with cache tag " + info_.cache_tag + ", but the outputs were named for " +
+                           *options_.expect_cache_tag);
+  }
   code_layout_ = marshal::code_layout_for_minor(info_.minor);
   const int workers_before = pool_->workers_started();
 
@@ -256,6 +262,9 @@ void CompileJob::finish_source(Pending& p) {
   if (p.failure) {
     const bool worker_problem = p.failure->type == "WorkerDied" || p.failure->type == "Timeout";
     fail_source(source, describe_failure(source, *p.failure), !worker_problem);
+    if (!worker_problem && options_.on_error != OnError::Fail && options_.placeholder_for_skipped) {
+      write_placeholders(p.plan);
+    }
   } else {
     write_outputs(p);
   }
@@ -383,6 +392,22 @@ void CompileJob::fail_source(const std::string& source, const std::string& messa
   }
   skipped_.push_back({source, message});
   if (policy == OnError::Fail && options_.fail_fast) throw StopRun{};
+}
+
+// An empty file at each output that does not exist: a build system that
+// declared the outputs gets them all, and the interpreter rejects an empty pyc
+// ("bad magic number") and compiles the source instead. Existing files stay.
+void CompileJob::write_placeholders(const PlannedSource& plan) {
+  for (const auto& out : plan.outputs) {
+    try {
+      if (lstat_path(out.path)) continue;
+      prepare_directory(std::string(path_dirname(out.path)));
+      write_file_atomically(out.path, "", 0644);
+      reporter_.file("placeholder", out.path);
+    } catch (const FileError& e) {
+      fail_source(plan.source.path, e.what(), false);
+    }
+  }
 }
 
 // Creates an output directory once per run, removing temporary files that a

@@ -97,6 +97,12 @@ void add_compile_options(CLI::App& cmd, CompileCommandLine& line) {
                  "Write a JSON manifest of every output (source, path, tag, level, mode, size, SHA-256)")
       ->type_name("FILE");
   cmd.add_option("--record", o.record, "Add or update the pycs' lines in this wheel RECORD file")->type_name("FILE");
+  cmd.add_option("--expect-cache-tag", o.expect_cache_tag,
+                 "Refuse (exit 3) an interpreter whose cache tag is not TAG: for build systems that named the outputs")
+      ->type_name("TAG");
+  cmd.add_flag("--placeholder-for-skipped", o.placeholder_for_skipped,
+               "With --on-error warn/skip, write an empty file at each missing output of a skipped source "
+               "(for build systems that require every declared output)");
   cmd.add_option("--stats", o.stats,
                  "Write the run's counts, seconds and peak memory (KiB, pycemit and its largest worker) as JSON")
       ->type_name("FILE");
