@@ -1,0 +1,2 @@
+"""A small package for the example."""
+from greeting.hello import greet  # noqa: F401
