@@ -70,6 +70,40 @@ class CliTest(unittest.TestCase):
         self.assertEqual(started, 0, "a no-op run must not start an interpreter")
         self.assertEqual(mtimes(self.tree), before)
 
+    def test_a_no_op_rerun_reads_no_file_but_sees_every_change(self):
+        """The check cache: unchanged identities mean no source or pyc is even
+        opened; a same-size edit with its mtime restored, and a pyc swapped for
+        CPython's own (not canonical), are both seen."""
+        self.compile()
+        time.sleep(0.1)  # older than the racy window
+        self.compile()   # records everything
+        log = os.path.join(self.tmp.name, "opens.log")
+        env = dict(os.environ)
+        env.setdefault("PYCEMIT_CACHE_DIR", os.path.join(tempfile.gettempdir(), "pycemit-test-cache"))  # as lib.run
+        subprocess.run(["strace", "-f", "-qq", "-e", "trace=openat", "-o", log, lib.PYCEMIT, "compile", "-q",
+                        "--python", self.python, "--source-root", self.tree, self.tree], check=True, env=env)
+        with open(log) as f:
+            opened = [line for line in f if '"' in line and line.split('"')[1].endswith((".py", ".pyc"))]
+        self.assertEqual(opened, [], "a no-op run opens no source and no pyc")
+
+        core = os.path.join(self.tree, "app", "core.py")
+        st = os.stat(core)
+        with open(core, "r+") as f:
+            text = f.read()
+            f.seek(0)
+            f.write(text.replace("return", "yield ")[:len(text)])
+        os.utime(core, ns=(st.st_atime_ns, st.st_mtime_ns))
+        self.assertEqual(os.stat(core).st_size, st.st_size)
+        self.assertIn("1 pycs written", self.compile().stderr)
+
+        text_pyc = lib.expected_paths(self.python, [os.path.join(self.tree, "tool.py")], [0])
+        pyc = list(text_pyc.values())[0][0]
+        subprocess.run([self.python, "-c", "import py_compile, sys; py_compile.compile(sys.argv[1], cfile=sys.argv[2], "
+                        "dfile='tool.py', invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH)",
+                        os.path.join(self.tree, "tool.py"), pyc], check=True)
+        self.assertIn("1 pycs written", self.compile().stderr, "CPython's own pyc is replaced by the canonical one")
+        self.assertIn("0 pycs written", self.compile("--no-check-cache").stderr)
+
     def test_editing_one_source_rewrites_only_its_pycs_with_one_interpreter(self):
         self.compile("-O", "0", "-O", "2")
         before = mtimes(self.tree)

@@ -91,10 +91,12 @@ class CompileJob {
     std::optional<CompileFailure> failure;
     std::vector<CompileWarning> warnings;
     std::size_t remaining = 0;
+    FileIdentity source_identity;  // of the source as read for compiling
   };
 
   void handle_check(std::size_t index, SourceCheck check);
-  void keep_current_outputs(const PlannedSource& plan);
+  void keep_current_outputs(const PlannedSource& plan, const SourceCheck& check);
+  std::string cache_context() const;
   void handle_reply(CompileReply reply);
   enum class Placement { Written, Linked, AlreadyLinked, Unchanged };
 
@@ -116,6 +118,7 @@ class CompileJob {
   marshal::CodeLayout code_layout_ = marshal::CodeLayout::Py311;
   std::map<std::size_t, Pending> pending_;  // by source index
   std::set<std::string> prepared_dirs_;
+  std::unique_ptr<CheckCache> cache_;
   std::vector<OutputRecord> records_;
   std::vector<SkippedRecord> skipped_;
   CompileStats stats_;
@@ -149,6 +152,11 @@ int CompileJob::run(CompileStats* stats_out) {
   settings.interpreter = &info_;
   settings.mode = options_.mode;
   if (options_.clamp_source_mtime) settings.clamp_mtime_to = source_date_epoch();
+  if (options_.check_cache) {
+    cache_ = std::make_unique<CheckCache>(cache_context());
+    cache_->load();
+    if (!options_.force) settings.cache = cache_.get();
+  }
 
   // Check a batch of sources on every core, then queue what is stale; the
   // workers compile one batch while the next is checked.
@@ -171,6 +179,7 @@ int CompileJob::run(CompileStats* stats_out) {
   }
   stats_.workers_started = pool_->workers_started() - workers_before;
 
+  if (cache_) cache_->save();
   if (options_.manifest) write_manifest(*options_.manifest, records_, skipped_);
   if (options_.record) update_record(*options_.record, records_);
 
@@ -199,7 +208,7 @@ void CompileJob::handle_check(std::size_t index, SourceCheck check) {
     any_stale = any_stale || p.stale.back();
   }
   if (!any_stale) {
-    keep_current_outputs(p.plan);
+    keep_current_outputs(p.plan, check);
     reporter_.source_done(p.plan.source.path);
     return;
   }
@@ -217,6 +226,7 @@ void CompileJob::handle_check(std::size_t index, SourceCheck check) {
   }
   p.header = expected_header(info_, options_.mode, content.bytes, content.st);
   p.mode = pyc_mode_for_source(content.st.st_mode);
+  p.source_identity = identity_of(content.st);
   p.code.resize(p.plan.outputs.size());
   for (std::size_t k = 0; k < p.plan.outputs.size(); ++k) {
     if (!p.stale[k]) continue;
@@ -277,16 +287,26 @@ void CompileJob::write_outputs(Pending& p) {
   try {
     for (std::size_t k = 0; k < p.plan.outputs.size(); ++k) {
       if (!p.stale[k]) continue;
+      const std::string body = marshal::canonicalize(*p.code[k], code_layout_);
+      // What import needs: a code object, compiled for this file.
+      if (marshal::code_filename(body, code_layout_) != fsdecoded_utf8(p.plan.embedded_path)) {
+        throw marshal::MarshalError("the code object is not the one compiled for this file", 0);
+      }
       bytes[k] = as_chars(p.header);
-      bytes[k] += marshal::canonicalize(*p.code[k], code_layout_);
+      bytes[k] += body;
     }
   } catch (const marshal::MarshalError& e) {
-    fail_source(source, source + ": cannot read the interpreter's marshal data: " + e.what(), false);
+    fail_source(source, source + ": the interpreter's reply is not usable: " + e.what(), false);
     return;
   }
 
+  std::vector<std::string> paths;
+  std::vector<bool> written;
+  bool failed = false;
   for (std::size_t k = 0; k < p.plan.outputs.size(); ++k) {
     const PlannedOutput& out = p.plan.outputs[k];
+    paths.push_back(out.path);
+    written.push_back(p.stale[k]);
     if (!p.stale[k]) {
       note_output(p.plan, out, Placement::Unchanged, nullptr);
       continue;
@@ -295,8 +315,10 @@ void CompileJob::write_outputs(Pending& p) {
       note_output(p.plan, out, place_output(p, k, bytes), &bytes[k]);
     } catch (const FileError& e) {
       fail_source(source, e.what(), false);
+      failed = true;
     }
   }
+  if (cache_ && !failed) cache_->record(p.plan.source.absolute, p.source_identity, paths, written);
 }
 
 // Puts bytes[k] at output k: a hardlink to an earlier level with identical
@@ -350,14 +372,19 @@ void CompileJob::record_output(const PlannedSource& plan, const PlannedOutput& o
 
 // Every output of `plan` is current. With --hardlink-dupes, levels with
 // identical bytes that are separate files (written by a run without the flag)
-// are linked now; no interpreter is needed for that.
-void CompileJob::keep_current_outputs(const PlannedSource& plan) {
+// are linked now; no interpreter is needed for that. Outputs the check cache
+// vouched for were left as that run left them.
+void CompileJob::keep_current_outputs(const PlannedSource& plan, const SourceCheck& check) {
+  const bool relink = options_.hardlink_dupes && !check.from_cache;
   std::vector<std::optional<std::string>> bytes(plan.outputs.size());
+  std::vector<std::string> paths;
+  bool failed = false;
   for (std::size_t k = 0; k < plan.outputs.size(); ++k) {
     const PlannedOutput& out = plan.outputs[k];
+    paths.push_back(out.path);
     Placement placement = Placement::Unchanged;
-    if (options_.hardlink_dupes) bytes[k] = read_output_file(out.path);
-    for (std::size_t j = 0; options_.hardlink_dupes && j < k; ++j) {
+    if (relink) bytes[k] = read_output_file(out.path);
+    for (std::size_t j = 0; relink && j < k; ++j) {
       if (!bytes[k] || bytes[j] != bytes[k]) continue;
       auto a = stat_path(plan.outputs[j].path), b = stat_path(out.path);
       const bool linked = a && b && a->st_ino == b->st_ino && a->st_dev == b->st_dev;
@@ -365,6 +392,7 @@ void CompileJob::keep_current_outputs(const PlannedSource& plan) {
         if (!linked) link_file_atomically(plan.outputs[j].path, out.path);
       } catch (const FileError& e) {
         fail_source(plan.source.path, e.what(), false);
+        failed = true;
         break;
       }
       placement = linked ? Placement::AlreadyLinked : Placement::Linked;
@@ -372,6 +400,27 @@ void CompileJob::keep_current_outputs(const PlannedSource& plan) {
     }
     note_output(plan, out, placement, bytes[k] ? &*bytes[k] : nullptr);
   }
+  if (!cache_ || failed) return;
+  if (check.from_cache) {
+    cache_->keep(plan.source.absolute);
+  } else {
+    cache_->record(plan.source.absolute, check.source_identity, paths, std::vector<bool>(paths.size(), false));
+  }
+}
+
+// Everything besides the sources that decides the outputs' names and bytes:
+// runs that share it share a check cache.
+std::string CompileJob::cache_context() const {
+  std::string c = "canonical form 1\n";
+  c += info_.executable + "\n" + info_.cache_tag + "\n" + std::to_string(info_.magic_number()) + "\n";
+  c += to_string(options_.mode) + "\n" + to_string(options_.layout) + "\n";
+  for (int level : options_.levels) c += std::to_string(level) + " ";
+  c += "\n" + locations_.source_root + "\n" + locations_.install_root + "\n" + locations_.staging_root.value_or("-") +
+       "\n" + locations_.output_root.value_or("-") + "\n" + locations_.pycache_prefix.value_or("-") + "\n" +
+       locations_.embed_prefix.value_or("-") + "\n" + (locations_.embed_run_time_path ? "run-time" : "relative") +
+       "\n" + (options_.hardlink_dupes ? "hardlinks" : "copies") + "\n";
+  for (const auto& path : options_.paths) c += absolute_path(path) + "\n";
+  return c;
 }
 
 void CompileJob::fail_source(const std::string& source, const std::string& message, bool is_compile_failure) {

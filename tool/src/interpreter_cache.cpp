@@ -1,37 +1,17 @@
 #include "pycemit/interpreter_cache.h"
 
-#include <openssl/evp.h>
 #include <sys/stat.h>
 
 #include <climits>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
+#include "pycemit/cache_directory.h"
 #include "pycemit/file_io.h"
 #include "pycemit/worker_pool.h"
 
 namespace pycemit {
 namespace {
-
-std::optional<std::string> cache_directory() {
-  if (const char* dir = std::getenv("PYCEMIT_CACHE_DIR"); dir && *dir) return std::string(dir);
-  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg == '/') return std::string(xdg) + "/pycemit";
-  if (const char* home = std::getenv("HOME"); home && *home == '/') return std::string(home) + "/.cache/pycemit";
-  return std::nullopt;
-}
-
-std::string hex_sha256(const std::string& text) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(text.data(), text.size(), digest, &len, EVP_sha256(), nullptr);
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < len; ++i) {
-    out += hex[digest[i] >> 4];
-    out += hex[digest[i] & 15];
-  }
-  return out;
-}
 
 // The identity of the file `executable` resolves to, or nullopt if it is not a
 // native executable.
@@ -47,19 +27,18 @@ std::optional<std::string> identity(const std::string& executable) {
          std::to_string(st->st_size) + "|" + ns(st->st_mtim) + "|" + ns(st->st_ctim);
 }
 
-std::optional<std::string> cache_file(const std::string& executable, std::string* key_out) {
-  auto dir = cache_directory();
+std::optional<std::string> interpreter_file(const std::string& executable, std::string* key_out) {
   auto key = identity(executable);
-  if (!dir || !key) return std::nullopt;
+  if (!key) return std::nullopt;
   if (key_out) *key_out = *key;
-  return *dir + "/interpreter-" + hex_sha256(executable + "\n" + *key) + ".json";
+  return cache_file("interpreter", executable + "\n" + *key, "json");
 }
 
 }  // namespace
 
 std::optional<InterpreterInfo> load_cached_interpreter(const std::string& executable) {
   std::string key;
-  auto file = cache_file(executable, &key);
+  auto file = interpreter_file(executable, &key);
   if (!file) return std::nullopt;
   auto text = read_file_prefix(*file, 64 * 1024);
   if (!text || text->empty()) return std::nullopt;
@@ -86,7 +65,7 @@ std::optional<InterpreterInfo> load_cached_interpreter(const std::string& execut
 
 void store_cached_interpreter(const InterpreterInfo& info) {
   std::string key;
-  auto file = cache_file(info.executable, &key);
+  auto file = interpreter_file(info.executable, &key);
   if (!file) return;
   nlohmann::json j = {
       {"key", key},

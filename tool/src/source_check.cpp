@@ -31,9 +31,19 @@ SourceCheck check_source(const SourceFile& source, const CheckSettings& settings
   try {
     check.plan = plan_source(source, *settings.locations, settings.layout, settings.interpreter->cache_tag,
                              settings.levels);
+    if (settings.cache) {
+      std::vector<std::string> outputs;
+      for (const auto& out : check.plan.outputs) outputs.push_back(out.path);
+      if (settings.cache->unchanged(source.absolute, outputs)) {
+        check.states.assign(outputs.size(), OutputState::Current);
+        check.from_cache = true;
+        return check;
+      }
+    }
     struct stat st{};
     const std::string bytes = read_file(source.path, &st);
     if (settings.clamp_mtime_to) clamp_mtime(source.path, *settings.clamp_mtime_to, st);
+    check.source_identity = identity_of(st);
     const PycHeaderBytes header = expected_header(*settings.interpreter, settings.mode, bytes, st);
     const auto layout = marshal::code_layout_for_minor(settings.interpreter->minor);
     for (const auto& out : check.plan.outputs) {

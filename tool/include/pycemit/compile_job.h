@@ -57,6 +57,7 @@ struct CompileOptions {
   std::optional<std::string> manifest; // JSON manifest of every output
   std::optional<std::string> record;   // wheel RECORD file to add the pycs to
   std::optional<std::string> stats;    // JSON file for the run's counts, time and peak memory
+  bool check_cache = true;             // trust unchanged file identities (check_cache.h)
   // Build systems that name outputs before the build (Bazel):
   std::optional<std::string> expect_cache_tag;  // refuse an interpreter with another cache tag
   bool placeholder_for_skipped = false;  // an empty file at each missing output of a source

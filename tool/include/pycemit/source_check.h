@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "pycemit/check_cache.h"
 #include "pycemit/discover.h"
 #include "pycemit/freshness.h"
 #include "pycemit/interpreter.h"
@@ -26,12 +27,17 @@ struct CheckSettings {
   // Timestamp mode: first set the source's mtime to this (seconds since the
   // epoch, SOURCE_DATE_EPOCH) when it is newer (--clamp-source-mtime).
   std::optional<std::int64_t> clamp_mtime_to;
+  // When given, a source whose files are unchanged since the cache recorded
+  // them current is not read at all (check_cache.h).
+  const CheckCache* cache = nullptr;
 };
 
 struct SourceCheck {
   PlannedSource plan;
   std::vector<OutputState> states;    // per planned output
   std::optional<std::string> error;   // one line: the source cannot be planned, read or clamped
+  bool from_cache = false;            // every output current by the check cache, nothing read
+  FileIdentity source_identity;       // of the source as read (when not from_cache)
 };
 
 // Checks one source. Thread-safe.

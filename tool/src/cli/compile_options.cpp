@@ -97,6 +97,9 @@ void add_compile_options(CLI::App& cmd, CompileCommandLine& line) {
                  "Write a JSON manifest of every output (source, path, tag, level, mode, size, SHA-256)")
       ->type_name("FILE");
   cmd.add_option("--record", o.record, "Add or update the pycs' lines in this wheel RECORD file")->type_name("FILE");
+  cmd.add_flag("!--no-check-cache", o.check_cache,
+               "Read every source and pyc instead of trusting the identities (inode, size, times) of files "
+               "unchanged since the last run found them current");
   cmd.add_option("--expect-cache-tag", o.expect_cache_tag,
                  "Refuse (exit 3) an interpreter whose cache tag is not TAG: for build systems that named the outputs")
       ->type_name("TAG");

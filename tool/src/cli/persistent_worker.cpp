@@ -60,7 +60,8 @@ class Worker {
     try {
       std::reverse(args.begin(), args.end());  // CLI11 takes a vector in reverse order
       app.parse(args);
-      const CompileOptions options = line.to_options();
+      CompileOptions options = line.to_options();
+      options.check_cache = false;  // one source per request, outputs fresh from Bazel: nothing to remember
       CapturingReporter reporter(line.verbosity());
       const int status = run_compile(options, pool_for(options), reporter);
       return {status, reporter.text};
