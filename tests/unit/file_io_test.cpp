@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -68,17 +71,40 @@ TEST(FileIo, MakeDirectories) {
   EXPECT_THROW(make_directories(t / "file/sub"), FileError);
 }
 
-TEST(FileIo, RemovesTemporariesOfDeadProcessesOnly) {
+TEST(FileIo, RemovesOnlyTemporariesNoLiveWriterHoldsLocked) {
   testing::TempTree t;
-  const pid_t child = ::fork();
-  if (child == 0) ::_exit(0);
-  ::waitpid(child, nullptr, 0);  // a pid that no longer exists
-  t.write("a.pyc." + std::to_string(child) + ".0.pycemit-tmp", "partial");
-  t.write("b.pyc." + std::to_string(::getppid()) + ".0.pycemit-tmp", "someone else's, alive");
+  const std::string abandoned = t.write("a.pyc.0123456789abcdef.pycemit-tmp", "partial");
+  const std::string held = t.write("b.pyc.fedcba9876543210.pycemit-tmp", "being written");
   t.write("c.pyc", "keep");
+  // A live writer in another process: it holds the lock until it is killed.
+  int ready[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  const pid_t writer = ::fork();
+  if (writer == 0) {
+    const int fd = ::open(held.c_str(), O_RDONLY);
+    ::flock(fd, LOCK_EX);
+    [[maybe_unused]] auto n = ::write(ready[1], "x", 1);
+    ::pause();
+    ::_exit(0);
+  }
+  char c;
+  ASSERT_EQ(::read(ready[0], &c, 1), 1);
   EXPECT_EQ(remove_stale_temporaries(t.path()), 1);
-  EXPECT_FALSE(stat_path(t / ("a.pyc." + std::to_string(child) + ".0.pycemit-tmp")));
-  EXPECT_TRUE(stat_path(t / ("b.pyc." + std::to_string(::getppid()) + ".0.pycemit-tmp")));
+  EXPECT_FALSE(stat_path(abandoned));
+  EXPECT_TRUE(stat_path(held)) << "a live writer's temporary file stays";
+  ::kill(writer, SIGKILL);
+  ::waitpid(writer, nullptr, 0);
+  EXPECT_EQ(remove_stale_temporaries(t.path()), 1) << "its writer died: it goes";
+  EXPECT_TRUE(stat_path(t / "c.pyc"));
+}
+
+TEST(FileIo, AtomicWritesLeaveNoTemporaryAndUseFreshNames) {
+  testing::TempTree t;
+  for (int i = 0; i < 50; ++i) write_file_atomically(t / "x.pyc", std::to_string(i), 0644);
+  int entries = 0;
+  for ([[maybe_unused]] auto& e : std::filesystem::directory_iterator(t.path())) ++entries;
+  EXPECT_EQ(entries, 1);
+  EXPECT_EQ(read_file(t / "x.pyc"), "49");
 }
 
 TEST(FileIo, ReadErrorsNameThePath) {

@@ -108,6 +108,7 @@ class CompileJob {
                      const std::string& status);
   void fail_source(const std::string& source, const std::string& message, bool is_compile_failure);
   void prepare_directory(const std::string& dir);
+  void sweep_directory(const std::string& dir);
   void write_placeholders(const PlannedSource& plan);
 
   const CompileOptions& options_;
@@ -117,7 +118,8 @@ class CompileJob {
   InterpreterInfo info_;
   marshal::CodeLayout code_layout_ = marshal::CodeLayout::Py311;
   std::map<std::size_t, Pending> pending_;  // by source index
-  std::set<std::string> prepared_dirs_;
+  std::map<std::string, std::string> directory_errors_;  // output directory -> why it cannot be made ("" if made)
+  std::set<std::string> swept_dirs_;
   std::unique_ptr<CheckCache> cache_;
   std::vector<OutputRecord> records_;
   std::vector<SkippedRecord> skipped_;
@@ -200,6 +202,7 @@ void CompileJob::handle_check(std::size_t index, SourceCheck check) {
     reporter_.source_done(check.plan.source.path);
     return;
   }
+  for (const auto& out : check.plan.outputs) sweep_directory(std::string(path_dirname(out.path)));
   Pending p;
   p.plan = std::move(check.plan);
   bool any_stale = false;
@@ -459,12 +462,24 @@ void CompileJob::write_placeholders(const PlannedSource& plan) {
   }
 }
 
-// Creates an output directory once per run, removing temporary files that a
-// killed earlier run left in it.
+// Creates an output directory, once per run: a directory that cannot be made
+// gives every later output in it the same error.
 void CompileJob::prepare_directory(const std::string& dir) {
-  if (!prepared_dirs_.insert(dir).second) return;
-  make_directories(dir);
-  remove_stale_temporaries(dir);
+  auto [it, first] = directory_errors_.emplace(dir, std::string());
+  if (first) {
+    try {
+      make_directories(dir);
+    } catch (const FileError& e) {
+      it->second = e.what();
+    }
+  }
+  if (!it->second.empty()) throw FileError(it->second);
+}
+
+// Removes, once per run, what a killed earlier run left in an output
+// directory (temporary files), whether or not this run writes there.
+void CompileJob::sweep_directory(const std::string& dir) {
+  if (swept_dirs_.insert(dir).second) remove_stale_temporaries(dir);
 }
 
 }  // namespace

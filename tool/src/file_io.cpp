@@ -5,9 +5,12 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <atomic>
+#include <sys/file.h>
+
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
+#include <random>
 
 #include "pycemit/naming.h"
 
@@ -20,11 +23,19 @@ FileError error_for(const std::string& path, const std::string& what, int err) {
   return FileError(path + ": " + what + (what.empty() ? "" : ": ") + std::strerror(err));
 }
 
-// "<path>.<pid>.<n>.pycemit-tmp": unique within this process, and names its owner.
+// "<path>.<16 random hex digits>.pycemit-tmp". Random, not a pid: pids repeat
+// across PID namespaces (containers, sandboxes) sharing one file system.
 std::string temporary_path_for(const std::string& path) {
-  static std::atomic<unsigned> counter{0};
-  return path + "." + std::to_string(::getpid()) + "." + std::to_string(counter++) + std::string(kTempSuffix);
+  static thread_local std::mt19937_64 random(std::random_device{}() ^ (static_cast<std::uint64_t>(::getpid()) << 32));
+  char suffix[32];
+  std::snprintf(suffix, sizeof suffix, ".%016llx", static_cast<unsigned long long>(random()));
+  return path + suffix + std::string(kTempSuffix);
 }
+
+// Attempts at an atomic write or link: a name collision (EEXIST) or a
+// temporary file swept between its creation and its lock (ENOENT at the
+// rename) costs one more.
+constexpr int kAttempts = 4;
 
 class FileDescriptor {
  public:
@@ -53,18 +64,6 @@ bool write_all(int fd, std::string_view bytes) {
     bytes.remove_prefix(static_cast<std::size_t>(n));
   }
   return true;
-}
-
-// The pid in "<name>.<pid>.<n>.pycemit-tmp", or 0.
-pid_t owner_of_temporary(std::string_view name) {
-  name.remove_suffix(kTempSuffix.size());
-  const auto counter_dot = name.rfind('.');
-  if (counter_dot == std::string_view::npos) return 0;
-  const auto pid_dot = name.rfind('.', counter_dot - 1);
-  if (pid_dot == std::string_view::npos) return 0;
-  const std::string pid_text(name.substr(pid_dot + 1, counter_dot - pid_dot - 1));
-  if (pid_text.empty() || pid_text.find_first_not_of("0123456789") != std::string::npos) return 0;
-  return static_cast<pid_t>(std::stol(pid_text));
 }
 
 }  // namespace
@@ -97,7 +96,8 @@ static bool read_up_to(int fd, std::size_t size, std::string& data) {
 }
 
 std::string read_file(const std::string& path, struct stat* st_out) {
-  FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  // O_NONBLOCK: a FIFO must not block the open; fstat then refuses it.
+  FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
   if (fd.get() < 0) throw error_for(path, "cannot read", errno);
   struct stat st{};
   if (::fstat(fd.get(), &st) != 0) throw error_for(path, "cannot read", errno);
@@ -109,7 +109,7 @@ std::string read_file(const std::string& path, struct stat* st_out) {
 }
 
 std::optional<std::string> read_output_file(const std::string& path) {
-  FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
   struct stat st{};
   if (fd.get() < 0 || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
   std::string data;
@@ -118,8 +118,9 @@ std::optional<std::string> read_output_file(const std::string& path) {
 }
 
 std::optional<std::string> read_file_prefix(const std::string& path, std::size_t limit) {
-  FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) return std::nullopt;
+  FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+  struct stat st{};
+  if (fd.get() < 0 || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
   std::string data(limit, '\0');
   std::size_t got = 0;
   while (got < limit) {
@@ -138,33 +139,47 @@ mode_t pyc_mode_for_source(mode_t source_mode) { return (source_mode | 0200) & 0
 void check_output_path(const std::string& path) {
   auto st = lstat_path(path);
   if (!st || S_ISREG(st->st_mode)) return;
-  const char* what = S_ISLNK(st->st_mode) ? "a symlink" : S_ISDIR(st->st_mode) ? "a directory" : "not a regular file";
+  const char* what = S_ISLNK(st->st_mode)    ? "a symlink"
+                     : S_ISDIR(st->st_mode)  ? "a directory"
+                     : S_ISFIFO(st->st_mode) ? "a FIFO"
+                                             : "a special file";
   throw FileError(path + ": refusing to replace " + what + " with a pyc");
 }
 
+// The writer holds flock(LOCK_EX) on its temporary file from creation to
+// rename: remove_stale_temporaries() removes only files it can lock, so never
+// a live writer's, in any PID namespace. A temporary file removed in the moment
+// between creation and lock makes the rename fail with ENOENT: written again.
 void write_file_atomically(const std::string& path, std::string_view bytes, mode_t mode) {
-  const std::string temp = temporary_path_for(path);
-  FileDescriptor fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode & 0666));
-  if (fd.get() < 0) throw error_for(path, "cannot write", errno);
-  const bool written = write_all(fd.get(), bytes);
-  const int write_errno = errno;
-  if (!written || fd.release_and_close() != 0) {
-    const int err = written ? errno : write_errno;
-    ::unlink(temp.c_str());
-    throw error_for(path, "cannot write", err);
-  }
-  if (::rename(temp.c_str(), path.c_str()) != 0) {
+  for (int attempt = 1;; ++attempt) {
+    const std::string temp = temporary_path_for(path);
+    FileDescriptor fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode & 0666));
+    if (fd.get() < 0 && errno == EEXIST && attempt < kAttempts) continue;
+    if (fd.get() < 0) throw error_for(path, "cannot write", errno);
+    ::flock(fd.get(), LOCK_EX);
+    if (!write_all(fd.get(), bytes)) {
+      const int err = errno;
+      ::unlink(temp.c_str());
+      throw error_for(path, "cannot write", err);
+    }
+    if (::rename(temp.c_str(), path.c_str()) == 0) return;  // the lock goes with the descriptor
     const int err = errno;
+    if (err == ENOENT && attempt < kAttempts && stat_path(std::string(path_dirname(path)))) continue;
     ::unlink(temp.c_str());
     throw error_for(path, "cannot replace", err);
   }
 }
 
 void link_file_atomically(const std::string& existing, const std::string& path) {
-  const std::string temp = temporary_path_for(path);
-  if (::link(existing.c_str(), temp.c_str()) != 0) throw error_for(path, "cannot hardlink", errno);
-  if (::rename(temp.c_str(), path.c_str()) != 0) {
+  for (int attempt = 1;; ++attempt) {
+    const std::string temp = temporary_path_for(path);
+    if (::link(existing.c_str(), temp.c_str()) != 0) {
+      if (errno == EEXIST && attempt < kAttempts) continue;
+      throw error_for(path, "cannot hardlink", errno);
+    }
+    if (::rename(temp.c_str(), path.c_str()) == 0) return;
     const int err = errno;
+    if (err == ENOENT && attempt < kAttempts && stat_path(existing)) continue;  // swept: link again
     ::unlink(temp.c_str());
     throw error_for(path, "cannot replace", err);
   }
@@ -193,10 +208,11 @@ int remove_stale_temporaries(const std::string& directory) {
   while (const dirent* entry = ::readdir(dir)) {
     const std::string_view name = entry->d_name;
     if (name.size() <= kTempSuffix.size() || !name.ends_with(kTempSuffix)) continue;
-    const pid_t owner = owner_of_temporary(name);
-    if (owner <= 0 || owner == ::getpid()) continue;
-    if (::kill(owner, 0) == 0 || errno != ESRCH) continue;  // still running (or not ours to judge)
-    if (::unlinkat(::dirfd(dir), entry->d_name, 0) == 0) ++removed;
+    const int fd = ::openat(::dirfd(dir), entry->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) continue;
+    // Its writer holds the lock until its rename: lockable means abandoned.
+    if (::flock(fd, LOCK_EX | LOCK_NB) == 0 && ::unlinkat(::dirfd(dir), entry->d_name, 0) == 0) ++removed;
+    ::close(fd);
   }
   ::closedir(dir);
   return removed;

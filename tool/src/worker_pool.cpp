@@ -24,6 +24,8 @@ constexpr std::size_t kStderrTail = 2048;  // bytes of a worker's stderr kept fo
 // worker's pipe while pycemit writes the previous result, so no worker idles.
 constexpr std::size_t kPipelineDepth = 2;
 constexpr std::size_t kReadChunk = 1 << 20;
+// How long a worker that closed its output may take to exit before it is killed.
+constexpr std::chrono::milliseconds kExitGrace{200};
 
 // The last line of what a worker wrote to stderr, for one-line error messages.
 std::string last_line(std::string text) {
@@ -199,7 +201,7 @@ void WorkerPool::poll_once() {
   for (Worker* w : dead) {
     if (!w->process) continue;
     read_stderr(*w);
-    const std::string how = w->process->wait_for_exit();
+    const std::string how = w->process->wait_for_exit(kExitGrace);
     retire(*w, "WorkerDied", "the interpreter " + how + last_line(w->stderr_tail));
   }
   workers_.erase(std::remove_if(workers_.begin(), workers_.end(), [](const auto& w) { return !w->process; }),

@@ -33,6 +33,13 @@ if impl != "cpython" or v < (3, 8):
 exec(compile(sys.argv[1], "<pycemit-worker>", "exec"))
 )";
 
+std::string describe(int status) {
+  if (WIFSIGNALED(status)) {
+    return "was killed by signal " + std::to_string(WTERMSIG(status)) + " (" + ::strsignal(WTERMSIG(status)) + ")";
+  }
+  return "exited with status " + std::to_string(WEXITSTATUS(status));
+}
+
 bool is_executable_file(const std::string& path) {
   struct stat st{};
   return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), X_OK) == 0;
@@ -162,24 +169,35 @@ void WorkerProcess::close_fds() {
 
 std::string WorkerProcess::terminate() { return reap(true); }
 
-std::string WorkerProcess::wait_for_exit() { return reap(false); }
+std::string WorkerProcess::wait_for_exit(std::chrono::milliseconds grace) {
+  // It closed its output, so it should be exiting; one that lingers (it
+  // closed the pipe but kept running) is killed when the grace period ends.
+  // WNOWAIT leaves the exited worker a zombie, so its process group cannot be
+  // reused before reap() kills what is left of it.
+  const auto deadline = std::chrono::steady_clock::now() + grace;
+  while (pid_ > 0 && std::chrono::steady_clock::now() < deadline) {
+    siginfo_t info{};
+    if (::waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == pid_) break;
+    ::usleep(5000);
+  }
+  return reap(true);
+}
 
 std::string WorkerProcess::reap(bool kill_first) {
   if (pid_ <= 0) return how_it_ended_;
-  if (kill_first) ::kill(pid_, SIGKILL);
+  if (kill_first) {
+    // The worker leads its own process group: a wrapper script that did not
+    // exec the interpreter goes with everything it started.
+    ::kill(-pid_, SIGKILL);
+    ::kill(pid_, SIGKILL);
+  }
   int status = 0;
   pid_t r;
   do {
     r = ::waitpid(pid_, &status, 0);
   } while (r < 0 && errno == EINTR);
   pid_ = -1;
-  if (r < 0) {
-    how_it_ended_ = "ended (not reaped)";
-  } else if (WIFSIGNALED(status)) {
-    how_it_ended_ = "killed by signal " + std::to_string(WTERMSIG(status)) + " (" + ::strsignal(WTERMSIG(status)) + ")";
-  } else {
-    how_it_ended_ = "exited with status " + std::to_string(WEXITSTATUS(status));
-  }
+  how_it_ended_ = r < 0 ? "ended (not reaped)" : describe(status);
   return how_it_ended_;
 }
 

@@ -2,12 +2,13 @@
 // and leftovers of killed runs. Paths are POSIX byte strings.
 //
 // Atomicity (as importlib's _write_atomic in Lib/importlib/_bootstrap_external.py):
-// bytes go to a temporary file "<name>.<pid>.pycemit-tmp" in the output's own
-// directory, which is then renamed over the output. Readers see the old file or
-// the new one, never a part; a failed write removes its temporary file and
-// leaves the old output as it was. A run killed with SIGKILL can leave one
-// temporary file per directory it was writing; the next run that writes into
-// that directory removes it (remove_stale_temporaries).
+// bytes go to a temporary file "<name>.<random>.pycemit-tmp" in the output's
+// own directory, which is then renamed over the output. Readers see the old file
+// or the new one, never a part; a failed write removes its temporary file and
+// leaves the old output as it was. The writer holds an flock on its temporary
+// file until the rename, so a run killed with SIGKILL leaves an unlocked one,
+// which the next run that plans outputs in that directory removes
+// (remove_stale_temporaries), whatever PID namespace either ran in.
 #pragma once
 
 #include <sys/stat.h>
@@ -62,9 +63,9 @@ void link_file_atomically(const std::string& existing, const std::string& path);
 // directory, or cannot be created.
 void make_directories(const std::string& path);
 
-// Removes "*.pycemit-tmp" files in `directory` whose writing process no longer
-// exists (a run killed before it could clean up). Files of live processes are
-// left alone. Never throws; returns how many were removed.
+// Removes the "*.pycemit-tmp" files in `directory` that no live writer holds
+// locked (a run killed before its rename). Never throws; returns how many were
+// removed.
 int remove_stale_temporaries(const std::string& directory);
 
 // lstat() as an optional.

@@ -11,6 +11,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -46,11 +47,13 @@ class WorkerProcess {
   int output_fd() const { return output_fd_; }  // replies from the worker
   int stderr_fd() const { return stderr_fd_; }  // the worker's standard error
 
-  // Sends SIGKILL and reaps. Returns a description of how it ended
-  // ("killed by signal 9", "exited with status 1"). Idempotent.
+  // Sends SIGKILL to its process group and reaps it. Returns a description of
+  // how it ended ("killed by signal 9 (Killed)", "exited with status 1").
+  // Idempotent.
   std::string terminate();
-  // Reaps a process that has closed its output; returns how it ended.
-  std::string wait_for_exit();
+  // Reaps a process that has closed its output, killing it (and its process
+  // group) if it has not exited within `grace`; returns how it ended.
+  std::string wait_for_exit(std::chrono::milliseconds grace);
 
  private:
   std::string reap(bool kill_first);
