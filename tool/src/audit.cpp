@@ -22,12 +22,7 @@ std::string to_string(AuditFinding::Kind kind) {
 std::vector<AuditFinding> audit(const std::vector<SourceFile>& sources, const CompileOptions& options,
                                 const Locations& locations, const InterpreterInfo& info) {
   using Kind = AuditFinding::Kind;
-  CheckSettings settings;
-  settings.locations = &locations;
-  settings.layout = options.layout;
-  settings.levels = options.levels;
-  settings.interpreter = &info;
-  settings.mode = options.mode;
+  const CheckSettings settings(options, locations, info);
   std::vector<AuditFinding> findings;
   for (const SourceCheck& check : check_sources(sources, settings, usable_cores())) {
     if (check.error) {

@@ -147,12 +147,7 @@ int CompileJob::run(CompileStats* stats_out) {
   stats_.sources = discovery.sources.size();
   reporter_.set_total(discovery.sources.size());
 
-  CheckSettings settings;
-  settings.locations = &locations_;
-  settings.layout = options_.layout;
-  settings.levels = options_.levels;
-  settings.interpreter = &info_;
-  settings.mode = options_.mode;
+  CheckSettings settings(options_, locations_, info_);
   if (options_.clamp_source_mtime) settings.clamp_mtime_to = source_date_epoch();
   if (options_.check_cache) {
     cache_ = std::make_unique<CheckCache>(cache_context());

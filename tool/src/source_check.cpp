@@ -25,6 +25,9 @@ void clamp_mtime(const std::string& path, std::int64_t epoch, struct stat& st) {
 
 }  // namespace
 
+CheckSettings::CheckSettings(const CompileOptions& options, const Locations& loc, const InterpreterInfo& info)
+    : locations(&loc), layout(options.layout), levels(options.levels), interpreter(&info), mode(options.mode) {}
+
 SourceCheck check_source(const SourceFile& source, const CheckSettings& settings) {
   SourceCheck check;
   check.plan.source = source;  // known even when planning fails

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "pycemit/check_cache.h"
+#include "pycemit/compile_job.h"
 #include "pycemit/discover.h"
 #include "pycemit/freshness.h"
 #include "pycemit/interpreter.h"
@@ -17,8 +18,12 @@
 
 namespace pycemit {
 
-// What checking needs besides the source (all owned by the caller).
+// What checking needs besides the source (all owned by the caller). The fields
+// a run's options decide are filled from them by the constructor.
 struct CheckSettings {
+  CheckSettings() = default;
+  CheckSettings(const CompileOptions& options, const Locations& locations, const InterpreterInfo& interpreter);
+
   const Locations* locations = nullptr;
   Layout layout = Layout::Pycache;
   std::vector<int> levels{0};

@@ -5,9 +5,6 @@
 #include "commands.h"
 #include "compile_options.h"
 #include "pycemit/audit.h"
-#include "pycemit/interpreter_cache.h"
-#include "pycemit/worker_pool.h"
-#include "pycemit/worker_process.h"
 
 namespace pycemit::cli {
 
@@ -19,14 +16,9 @@ Command add_check_command(CLI::App& app) {
   add_selection_options(*cmd, *s);
   cmd->add_flag("-q,--quiet", s->quiet, "Print findings only, no summary");
   return {cmd, [s] {
-            const CompileOptions o = s->resolved();
-            validate_options(o);
-            const Locations loc = resolve_locations(o.locations, o.layout);
-            WorkerPool pool(resolve_executable(o.python), 1, std::chrono::seconds(60));
-            const InterpreterInfo info = learn_interpreter(pool);
-            const Discovery found = discover_sources(o.paths, {loc.source_root, o.excludes, loc.staging_root});
-            for (const auto& e : found.errors) std::cerr << e << "\n";
-            const auto findings = audit(found.sources, o, loc, info);
+            const Selection sel = select_sources(*s);
+            const Discovery& found = sel.discovery;
+            const auto findings = audit(found.sources, sel.options, sel.locations, sel.interpreter);
             for (const auto& f : findings) {
               std::cout << to_string(f.kind) << " " << (f.pyc.empty() ? f.source : f.pyc);
               if (f.kind != AuditFinding::Kind::Orphaned && !f.pyc.empty()) std::cout << " (source " << f.source << ")";

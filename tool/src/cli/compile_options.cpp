@@ -5,11 +5,15 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <iostream>
 #include <map>
 #include <string>
 
 #include "pycemit/discover.h"
 #include "pycemit/file_io.h"
+#include "pycemit/interpreter_cache.h"
+#include "pycemit/worker_pool.h"
+#include "pycemit/worker_process.h"
 #include "pycemit/naming.h"
 #include "pycemit/plan.h"
 
@@ -161,6 +165,19 @@ std::vector<std::string> read_flag_file(const std::string& path) {
 
 Verbosity SelectionOptions::verbosity() const {
   return quiet ? Verbosity::Quiet : verbose ? Verbosity::Verbose : Verbosity::Normal;
+}
+
+Selection select_sources(const SelectionOptions& s) {
+  Selection sel;
+  sel.options = s.resolved();
+  validate_options(sel.options);
+  sel.locations = resolve_locations(sel.options.locations, sel.options.layout);
+  WorkerPool pool(resolve_executable(sel.options.python), 1, std::chrono::seconds(60));
+  sel.interpreter = learn_interpreter(pool);
+  sel.discovery = discover_sources(sel.options.paths,
+                                   {sel.locations.source_root, sel.options.excludes, sel.locations.staging_root});
+  for (const auto& e : sel.discovery.errors) std::cerr << e << "\n";
+  return sel;
 }
 
 bool stderr_is_terminal() { return ::isatty(STDERR_FILENO) == 1; }

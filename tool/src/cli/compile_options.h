@@ -4,6 +4,9 @@
 #include <CLI/CLI.hpp>
 
 #include "pycemit/compile_job.h"
+#include "pycemit/discover.h"
+#include "pycemit/interpreter.h"
+#include "pycemit/plan.h"
 #include "pycemit/reporter.h"
 
 namespace pycemit::cli {
@@ -45,6 +48,17 @@ void add_compile_options(CLI::App& cmd, CompileCommandLine& line);
 // Reads a Bazel-style flag file: one argument per line ("multiline" format).
 // Throws FileError.
 std::vector<std::string> read_flag_file(const std::string& path);
+
+// What `plan` and `check` start from: the options resolved and validated, the
+// interpreter's facts (cached or from one worker's handshake), and the
+// sources found (their errors printed on stderr).
+struct Selection {
+  CompileOptions options;
+  Locations locations;
+  InterpreterInfo interpreter;
+  Discovery discovery;
+};
+Selection select_sources(const SelectionOptions& s);
 
 bool stderr_is_terminal();
 

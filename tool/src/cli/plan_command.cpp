@@ -8,10 +8,7 @@
 #include "commands.h"
 #include "compile_options.h"
 #include "pycemit/discover.h"
-#include "pycemit/interpreter_cache.h"
 #include "pycemit/plan.h"
-#include "pycemit/worker_pool.h"
-#include "pycemit/worker_process.h"
 
 namespace pycemit::cli {
 
@@ -22,13 +19,11 @@ Command add_plan_command(CLI::App& app) {
   auto s = std::make_shared<SelectionOptions>();
   add_selection_options(*cmd, *s);
   return {cmd, [s] {
-            const CompileOptions o = s->resolved();
-            validate_options(o);
-            const Locations loc = resolve_locations(o.locations, o.layout);
-            WorkerPool pool(resolve_executable(o.python), 1, std::chrono::seconds(60));
-            const InterpreterInfo info = learn_interpreter(pool);
-            const Discovery found = discover_sources(o.paths, {loc.source_root, o.excludes, loc.staging_root});
-            for (const auto& e : found.errors) std::cerr << e << "\n";
+            const Selection sel = select_sources(*s);
+            const CompileOptions& o = sel.options;
+            const Locations& loc = sel.locations;
+            const InterpreterInfo& info = sel.interpreter;
+            const Discovery& found = sel.discovery;
 
             nlohmann::json sources = nlohmann::json::array();
             for (const auto& source : found.sources) {
