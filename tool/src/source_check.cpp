@@ -14,11 +14,14 @@
 namespace pycemit {
 namespace {
 
-// Sets the source's mtime to `epoch` when it is newer; updates `st`.
-void clamp_mtime(const std::string& path, std::int64_t epoch, struct stat& st) {
+// Sets the source's mtime to `epoch` when it is newer. Runs before anything
+// looks at the source's identity, so the check cache sees the clamped mtime.
+void clamp_mtime(const std::string& path, std::int64_t epoch) {
+  struct stat st{};
+  if (::stat(path.c_str(), &st) != 0) return;  // reading the source reports the error
   if (st.st_mtim.tv_sec < epoch || (st.st_mtim.tv_sec == epoch && st.st_mtim.tv_nsec == 0)) return;
   const timespec times[2] = {{0, UTIME_OMIT}, {static_cast<time_t>(epoch), 0}};
-  if (::utimensat(AT_FDCWD, path.c_str(), times, 0) != 0 || ::stat(path.c_str(), &st) != 0) {
+  if (::utimensat(AT_FDCWD, path.c_str(), times, 0) != 0) {
     throw FileError(path + ": cannot clamp mtime to SOURCE_DATE_EPOCH: " + std::strerror(errno));
   }
 }
@@ -34,6 +37,7 @@ SourceCheck check_source(const SourceFile& source, const CheckSettings& settings
   try {
     check.plan = plan_source(source, *settings.locations, settings.layout, settings.interpreter->cache_tag,
                              settings.levels);
+    if (settings.clamp_mtime_to) clamp_mtime(source.path, *settings.clamp_mtime_to);
     if (settings.cache) {
       std::vector<std::string> outputs;
       for (const auto& out : check.plan.outputs) outputs.push_back(out.path);
@@ -45,7 +49,6 @@ SourceCheck check_source(const SourceFile& source, const CheckSettings& settings
     }
     struct stat st{};
     const std::string bytes = read_file(source.path, &st);
-    if (settings.clamp_mtime_to) clamp_mtime(source.path, *settings.clamp_mtime_to, st);
     check.source_identity = identity_of(st);
     const PycHeaderBytes header = expected_header(*settings.interpreter, settings.mode, bytes, st);
     const auto layout = marshal::code_layout_for_minor(settings.interpreter->minor);
