@@ -30,6 +30,19 @@
 namespace pycemit {
 namespace {
 
+// The indices of `checks`, largest source first: the batch's long compiles
+// start early, so its end does not wait on one big file while the other
+// workers idle. Outputs do not depend on the order.
+std::vector<std::size_t> largest_first(const std::vector<SourceCheck>& checks) {
+  std::vector<std::size_t> order(checks.size());
+  for (std::size_t j = 0; j < order.size(); ++j) order[j] = j;
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return checks[a].source_identity.size > checks[b].source_identity.size;
+  });
+  return order;
+}
+
+
 // Requests in flight (and queued) per worker: enough to keep every worker busy
 // while the main thread plans, small enough to bound memory by a few sources.
 constexpr std::size_t kWindowPerWorker = 4;
@@ -165,7 +178,7 @@ int CompileJob::run(CompileStats* stats_out) {
       const std::vector<SourceFile> batch(sources.begin() + start,
                                           sources.begin() + std::min(sources.size(), start + kCheckBatch));
       std::vector<SourceCheck> checks = check_sources(batch, settings, usable_cores());
-      for (std::size_t j = 0; j < checks.size(); ++j) {
+      for (std::size_t j : largest_first(checks)) {
         handle_check(start + j, std::move(checks[j]));
         while (pool_->outstanding() > window) handle_reply(pool_->next_reply());
       }
