@@ -75,6 +75,16 @@ def cpythons():
     return [p for p, impl, v in all_interpreters() if impl == "cpython" and v >= (3, 8)]
 
 
+def refused_interpreters():
+    """[(path, implementation, version)] that pycemit must refuse: PyPy, CPython
+    older than 3.8, and pyenv's python2 binaries; fails when there is none."""
+    refused = [(p, impl, v) for p, impl, v in all_interpreters() if impl != "cpython" or v < (3, 8)]
+    refused += [(p, "cpython", (2, 7)) for p in glob.glob(os.path.join(_pyenv_root(), "versions", "2.7*", "bin", "python2"))]
+    if not refused:
+        raise RuntimeError("expected an old CPython or PyPy on this machine")
+    return refused
+
+
 def require_cpythons():
     """cpythons(), or raises RuntimeError when fewer than three are installed."""
     found = cpythons()
