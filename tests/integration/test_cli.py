@@ -23,6 +23,15 @@ def glob_pycache(tree):
     return [d for d, _, _ in os.walk(tree) if os.path.basename(d) == "__pycache__"]
 
 
+def strace_env():
+    """The environment for pycemit under strace: lib.run's cache directory, and
+    no LeakSanitizer in a sanitizer build (it refuses to run under ptrace)."""
+    env = dict(os.environ)
+    env.setdefault("PYCEMIT_CACHE_DIR", os.path.join(tempfile.gettempdir(), "pycemit-test-cache"))
+    env["ASAN_OPTIONS"] = ":".join(filter(None, [env.get("ASAN_OPTIONS"), "detect_leaks=0"]))
+    return env
+
+
 def execs_of(python_prefix, strace_log):
     """Number of execve calls of an interpreter recorded by strace -f."""
     with open(strace_log) as f:
@@ -52,9 +61,7 @@ class CliTest(unittest.TestCase):
         log = os.path.join(self.tmp.name, "strace.log")
         cmd = ["strace", "-f", "-qq", "-e", "trace=execve", "-o", log, lib.PYCEMIT, "compile", "--python",
                self.python, "--source-root", self.tree] + list(args) + [self.tree]
-        env = dict(os.environ)
-        env.setdefault("PYCEMIT_CACHE_DIR", os.path.join(tempfile.gettempdir(), "pycemit-test-cache"))
-        result = subprocess.run(cmd, capture_output=True, text=True, env=env)
+        result = subprocess.run(cmd, capture_output=True, text=True, env=strace_env())
         return result, execs_of(self.python, log)
 
     def test_up_to_date_runs_start_no_interpreter_and_keep_mtimes(self):
@@ -78,10 +85,8 @@ class CliTest(unittest.TestCase):
         time.sleep(0.1)  # older than the racy window
         self.compile()   # records everything
         log = os.path.join(self.tmp.name, "opens.log")
-        env = dict(os.environ)
-        env.setdefault("PYCEMIT_CACHE_DIR", os.path.join(tempfile.gettempdir(), "pycemit-test-cache"))  # as lib.run
         subprocess.run(["strace", "-f", "-qq", "-e", "trace=openat", "-o", log, lib.PYCEMIT, "compile", "-q",
-                        "--python", self.python, "--source-root", self.tree, self.tree], check=True, env=env)
+                        "--python", self.python, "--source-root", self.tree, self.tree], check=True, env=strace_env())
         with open(log) as f:
             opened = [line for line in f if '"' in line and line.split('"')[1].endswith((".py", ".pyc"))]
         self.assertEqual(opened, [], "a no-op run opens no source and no pyc")
