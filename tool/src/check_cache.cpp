@@ -4,6 +4,7 @@
 
 #include "pycemit/cache_directory.h"
 #include "pycemit/file_io.h"
+#include "pycemit/little_endian.h"
 #include "pycemit/naming.h"
 
 namespace pycemit {
@@ -23,25 +24,17 @@ std::int64_t now_ns() {
 
 std::int64_t ns(const timespec& t) { return static_cast<std::int64_t>(t.tv_sec) * 1'000'000'000 + t.tv_nsec; }
 
-void put_u64(std::string& out, std::uint64_t v) {
-  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
-}
-
-void put_u32(std::string& out, std::uint32_t v) {
-  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
-}
-
 void put_text(std::string& out, const std::string& text) {
-  put_u32(out, static_cast<std::uint32_t>(text.size()));
+  append_le(out, static_cast<std::uint32_t>(text.size()));
   out += text;
 }
 
 void put_identity(std::string& out, const FileIdentity& id) {
-  put_u64(out, id.device);
-  put_u64(out, id.inode);
-  put_u64(out, static_cast<std::uint64_t>(id.size));
-  put_u64(out, static_cast<std::uint64_t>(id.mtime_ns));
-  put_u64(out, static_cast<std::uint64_t>(id.ctime_ns));
+  append_le(out, id.device);
+  append_le(out, id.inode);
+  append_le(out, static_cast<std::uint64_t>(id.size));
+  append_le(out, static_cast<std::uint64_t>(id.mtime_ns));
+  append_le(out, static_cast<std::uint64_t>(id.ctime_ns));
 }
 
 // Reads the format above; every read fails (returns false) rather than
@@ -50,30 +43,23 @@ class Parser {
  public:
   explicit Parser(std::string_view data) : data_(data) {}
   bool done() const { return pos_ == data_.size(); }
-  bool u64(std::uint64_t& v) {
-    if (data_.size() - pos_ < 8) return false;
-    v = 0;
-    for (int i = 7; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(data_[pos_ + i]);
-    pos_ += 8;
-    return true;
-  }
-  bool u32(std::uint32_t& v) {
-    if (data_.size() - pos_ < 4) return false;
-    v = 0;
-    for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(data_[pos_ + i]);
-    pos_ += 4;
+  template <typename T>
+  bool number(T& v) {
+    if (data_.size() - pos_ < sizeof(T)) return false;
+    v = read_le<T>(data_, pos_);
+    pos_ += sizeof(T);
     return true;
   }
   bool text(std::string& s) {
     std::uint32_t n;
-    if (!u32(n) || data_.size() - pos_ < n) return false;
+    if (!number(n) || data_.size() - pos_ < n) return false;
     s.assign(data_.substr(pos_, n));
     pos_ += n;
     return true;
   }
   bool identity(FileIdentity& id) {
     std::uint64_t size, mtime, ctime;
-    if (!u64(id.device) || !u64(id.inode) || !u64(size) || !u64(mtime) || !u64(ctime)) return false;
+    if (!number(id.device) || !number(id.inode) || !number(size) || !number(mtime) || !number(ctime)) return false;
     id.size = static_cast<std::int64_t>(size);
     id.mtime_ns = static_cast<std::int64_t>(mtime);
     id.ctime_ns = static_cast<std::int64_t>(ctime);
@@ -111,7 +97,7 @@ void CheckCache::load() {
     std::string source;
     Entry e;
     std::uint32_t count;
-    if (!in.text(source) || !in.identity(e.source) || !in.u32(count) || count > 3) return;  // corrupt: ignore it
+    if (!in.text(source) || !in.identity(e.source) || !in.number(count) || count > 3) return;  // corrupt: ignore it
     for (std::uint32_t k = 0; k < count; ++k) {
       std::pair<std::string, FileIdentity> out;
       if (!in.text(out.first) || !in.identity(out.second)) return;
@@ -163,7 +149,7 @@ void CheckCache::save() const {
   for (const auto& [source, e] : current_) {
     put_text(data, source);
     put_identity(data, e.source);
-    put_u32(data, static_cast<std::uint32_t>(e.outputs.size()));
+    append_le(data, static_cast<std::uint32_t>(e.outputs.size()));
     for (const auto& [path, id] : e.outputs) {
       put_text(data, path);
       put_identity(data, id);

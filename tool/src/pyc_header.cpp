@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "pycemit/little_endian.h"
+
 namespace pycemit {
 namespace {
 
@@ -11,12 +13,6 @@ constexpr std::uint32_t kFlagCheckSource = 0x2;  // bit 1: check the hash agains
 
 void put_u32(std::uint8_t* out, std::uint32_t v) {
   for (int i = 0; i < 4; ++i) out[i] = static_cast<std::uint8_t>(v >> (8 * i));
-}
-
-std::uint32_t get_u32(std::string_view data, std::size_t offset) {
-  std::uint32_t v = 0;
-  for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<std::uint8_t>(data[offset + i]);
-  return v;
 }
 
 }  // namespace
@@ -76,7 +72,7 @@ PycHeader decode_header(std::string_view data) {
   }
   PycHeader header;
   std::copy(data.begin(), data.begin() + 4, header.magic.begin());
-  const std::uint32_t flags = get_u32(data, 4);
+  const std::uint32_t flags = read_le<std::uint32_t>(data, 4);
   if (flags & ~(kFlagHashBased | kFlagCheckSource)) {
     throw std::runtime_error("invalid pyc flags " + std::to_string(flags) + " (import rejects any bit above bit 1)");
   }
@@ -89,7 +85,7 @@ PycHeader decode_header(std::string_view data) {
     // importlib treats every pyc without the hash-based bit as a timestamp pyc,
     // including the never-written flags value 2.
     header.mode = InvalidationMode::Timestamp;
-    header.stamp = SourceStamp{get_u32(data, 8), get_u32(data, 12)};
+    header.stamp = SourceStamp{read_le<std::uint32_t>(data, 8), read_le<std::uint32_t>(data, 12)};
   }
   return header;
 }

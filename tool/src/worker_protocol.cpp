@@ -2,18 +2,10 @@
 
 #include <charconv>
 
+#include "pycemit/little_endian.h"
+
 namespace pycemit::protocol {
 namespace {
-
-void put_u32(std::string& out, std::uint32_t v) {
-  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
-}
-
-std::uint32_t get_u32(std::string_view data, std::size_t offset) {
-  std::uint32_t v = 0;
-  for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<std::uint8_t>(data[offset + i]);
-  return v;
-}
 
 bool known_kind(char kind) {
   return kind == kHello || kind == kRefused || kind == kCompile || kind == kCompiled || kind == kFailed;
@@ -26,10 +18,10 @@ std::string encode_frame(char kind, const std::vector<std::string_view>& fields)
   for (auto f : fields) payload += 4 + f.size();
   std::string out;
   out.reserve(4 + payload);
-  put_u32(out, static_cast<std::uint32_t>(payload));
+  append_le(out, static_cast<std::uint32_t>(payload));
   out.push_back(kind);
   for (auto f : fields) {
-    put_u32(out, static_cast<std::uint32_t>(f.size()));
+    append_le(out, static_cast<std::uint32_t>(f.size()));
     out.append(f);
   }
   return out;
@@ -46,7 +38,7 @@ void FrameReader::feed(std::string_view bytes) {
 std::optional<Frame> FrameReader::next() {
   const std::string_view pending = std::string_view(buffer_).substr(consumed_);
   if (pending.size() < 4) return std::nullopt;
-  const std::uint32_t length = get_u32(pending, 0);
+  const std::uint32_t length = read_le<std::uint32_t>(pending, 0);
   if (length == 0 || length > kMaxPayload) {
     throw ProtocolError("bad frame length " + std::to_string(length));
   }
@@ -61,7 +53,7 @@ std::optional<Frame> FrameReader::next() {
   std::size_t pos = 1;
   while (pos < payload.size()) {
     if (payload.size() - pos < 4) throw ProtocolError("truncated field length");
-    const std::uint32_t n = get_u32(payload, pos);
+    const std::uint32_t n = read_le<std::uint32_t>(payload, pos);
     pos += 4;
     if (n > payload.size() - pos) throw ProtocolError("field overruns its frame");
     frame.fields.emplace_back(payload.substr(pos, n));
