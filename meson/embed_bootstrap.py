@@ -23,7 +23,7 @@ def main(argv):
         print("%s contains the raw-string delimiter" % source, file=sys.stderr)
         return 1
     generated = (
-        "// Generated from tool/bootstrap/worker.py by meson/embed_bootstrap.py; do not edit.\n"
+        "// Generated from tool/bootstrap/compiler.py by meson/embed_bootstrap.py; do not edit.\n"
         "#include \"pycemit/bootstrap.h\"\n"
         "namespace pycemit {\n"
         "std::string_view bootstrap_source() {\n"

@@ -78,7 +78,7 @@ class CliTest(unittest.TestCase):
         self.assertEqual(mtimes(self.tree), before)
 
     def test_a_no_op_rerun_reads_no_file_but_sees_every_change(self):
-        """The check cache: unchanged identities mean no source or pyc is even
+        """The stat cache: unchanged identities mean no source or pyc is even
         opened; a same-size edit with its mtime restored, and a pyc swapped for
         CPython's own (not canonical), are both seen."""
         self.compile()
@@ -107,7 +107,7 @@ class CliTest(unittest.TestCase):
                         "dfile='tool.py', invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH)",
                         os.path.join(self.tree, "tool.py"), pyc], check=True)
         self.assertIn("1 pycs written", self.compile().stderr, "CPython's own pyc is replaced by the canonical one")
-        self.assertIn("0 pycs written", self.compile("--no-check-cache").stderr)
+        self.assertIn("0 pycs written", self.compile("--no-stat-cache").stderr)
 
     def test_editing_one_source_rewrites_only_its_pycs_with_one_interpreter(self):
         self.compile("-O", "0", "-O", "2")

@@ -61,17 +61,17 @@ class MesonBuildFileTest(unittest.TestCase):
         self.assertEqual([os.path.basename(f) for f in found.values()], ["pycemit"])
 
     def test_bootstrap_embedding_matches_cmake(self):
-        worker = os.path.join(REPO, "tool", "bootstrap", "worker.py")
+        interpreter = os.path.join(REPO, "tool", "bootstrap", "compiler.py")
         by_cmake = os.path.join(self.tmp.name, "by cmake.cpp")
         by_meson = os.path.join(self.tmp.name, "by meson.cpp")
-        mt.run([mt.tool("cmake"), "-DINPUT=" + worker, "-DOUTPUT=" + by_cmake, "-P",
+        mt.run([mt.tool("cmake"), "-DINPUT=" + interpreter, "-DOUTPUT=" + by_cmake, "-P",
                 os.path.join(REPO, "tool", "bootstrap", "embed.cmake")], mt.env())
-        subprocess.run([sys.executable, os.path.join(REPO, "meson", "embed_bootstrap.py"), worker, by_meson],
+        subprocess.run([sys.executable, os.path.join(REPO, "meson", "embed_bootstrap.py"), interpreter, by_meson],
                        check=True)
         with open(by_cmake, "rb") as a, open(by_meson, "rb") as b:
             cmake_lines, meson_lines = a.read().split(b"\n"), b.read().split(b"\n")
         self.assertEqual(meson_lines[1:], cmake_lines[1:])
-        self.assertTrue(meson_lines[0].startswith(b"// Generated from tool/bootstrap/worker.py"))
+        self.assertTrue(meson_lines[0].startswith(b"// Generated from tool/bootstrap/compiler.py"))
 
     def test_bootstrap_delimiter_refused(self):
         bad = os.path.join(self.tmp.name, "bad.py")

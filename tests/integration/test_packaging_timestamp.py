@@ -42,7 +42,7 @@ class ClampTest(unittest.TestCase):
                 tag = plib.python_tag(python)
                 copies = [self.stage_copy(python, "%s copy %d" % (tag, i), (EPOCH + 1000 * (i + 1)) * 10**9 + 17 * i)
                           for i in range(2)]
-                # Step past the check cache's racy window (sources whose ctime is
+                # Step past the stat cache's racy window (sources whose ctime is
                 # this recent are never cached), so the unclamped runs below leave
                 # cache entries and the clamped runs must not trust them.
                 time.sleep(0.2)

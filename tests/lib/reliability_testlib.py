@@ -1,9 +1,9 @@
 """Helpers for pycemit's reliability tests (tests/reliability/), run by the host's python3.
 
 On top of pycemit_testlib:
-- `Pycemit`: runs pycemit with a unique marker in its environment (workers
+- `Pycemit`: runs pycemit with a unique marker in its environment (interpreters
   inherit it), a hard time limit (a hang fails the test instead of hanging it),
-  and checks afterwards that no process of that run is left (workers must never
+  and checks afterwards that no process of that run is left (interpreters must never
   outlive pycemit).
 - `snapshot`, `temporaries`, `pyc_files`: the state of every output.
 - `verify_tree`: verify_pycs.py over every planned pyc of a tree, in parallel.
@@ -34,8 +34,8 @@ import pycemit_testlib as lib  # noqa: E402
 PYCEMIT = lib.PYCEMIT
 TEMP_SUFFIX = ".pycemit-tmp"
 MARKER_VARIABLE = "PYCEMIT_RELIABILITY_RUN"
-# Text of pycemit's worker stub (tool/src/worker_process.cpp): in every worker's command line.
-WORKER_STUB_MARK = b"<pycemit-worker>"
+# Text of pycemit's interpreter stub (tool/src/interpreter_process.cpp): in every interpreter's command line.
+INTERPRETER_STUB_MARK = b"<pycemit-compiler>"
 # An interpreter an unprivileged user can run (pyenv's live under /root).
 SYSTEM_PYTHON = "/usr/bin/python3.11"
 
@@ -243,7 +243,7 @@ def copy_stdlib_subset(python, dest, packages):
 
 def interpreter_compiles(python, path):
     """What `python`'s own compile() and marshal.dumps() say about the file at
-    `path`, called as pycemit's worker calls them: "ok", or "ExceptionType:
+    `path`, called as pycemit's interpreter calls them: "ok", or "ExceptionType:
     message" (first line)."""
     code = ("import marshal, sys\n"
             "src = open(sys.argv[1], 'rb').read()\n"
@@ -291,7 +291,7 @@ def import_uses_pycs(python, path_entry, modules, flags=()):
 
 # ---------------------------------------------------------------- fake interpreters
 
-# Runs inside the real interpreter before pycemit's worker stub. Audit hooks see
+# Runs inside the real interpreter before pycemit's interpreter stub. Audit hooks see
 # every compile() (PEP 578, 3.8+); a source holding "PYCEMIT-FAULT:<kind>" triggers <kind>.
 _PRELUDE = r'''
 import os as _pf_os, sys as _pf_sys
@@ -345,11 +345,11 @@ def _pf_fault(kind):
         _pf_close_reply_pipe()
         _pf_sleep_forever()
     elif kind == "flood":
-        chunk = b"worker noise " * 5000 + b"\n"
+        chunk = b"interpreter noise " * 5000 + b"\n"
         for _ in range(300):
             _pf_os.write(2, chunk)
     elif kind == "chatter":
-        print("chatter on stdout from the compiled file's worker")
+        print("chatter on stdout from the compiled file's interpreter")
         _pf_os.write(1, b"chatter on fd 1\n")
     elif kind.startswith("marshal-"):
         _pf_state["marshal"] = kind

@@ -3,7 +3,7 @@ a good existing pyc is never destroyed, and the run never hangs.
 
 Faults come from a fake interpreter (reliability_testlib.make_fake_python): a
 script that execs the real interpreter with an audit hook in front of pycemit's
-worker stub. A source holding "PYCEMIT-FAULT:<kind>" makes the worker crash,
+interpreter stub. A source holding "PYCEMIT-FAULT:<kind>" makes the interpreter crash,
 hang, exit, write junk to its reply channel, return bad marshal data... while
 every other file compiles normally. Start-up faults (junk before the handshake,
 a wrong source hash or magic number, an interpreter that cannot be restarted or
@@ -32,7 +32,7 @@ GOOD_FILES = 10
 LEVELS = [0, 1]
 
 
-class FaultyWorkerTest(unittest.TestCase):
+class FaultyInterpreterTest(unittest.TestCase):
     """Faults while compiling one file ("the victim")."""
 
     @classmethod
@@ -129,30 +129,30 @@ class FaultyWorkerTest(unittest.TestCase):
         self.check_outputs(before, victim_ok)
         return result
 
-    # -- the worker dies or hangs while compiling the victim
+    # -- the interpreter dies or hangs while compiling the victim
 
-    def test_worker_killed_mid_file(self):
-        self.fault_case("kill", 1, r"WorkerDied: the interpreter was killed by signal 9 \(Killed\)$")
+    def test_interpreter_killed_mid_file(self):
+        self.fault_case("kill", 1, r"InterpreterDied: the interpreter was killed by signal 9 \(Killed\)$")
 
-    def test_worker_crashes_with_sigsegv(self):
-        self.fault_case("segv", 1, r"WorkerDied: the interpreter was killed by signal 11 \(Segmentation fault\)$")
+    def test_interpreter_crashes_with_sigsegv(self):
+        self.fault_case("segv", 1, r"InterpreterDied: the interpreter was killed by signal 11 \(Segmentation fault\)$")
 
-    def test_worker_exits_mid_file(self):
-        self.fault_case("exit", 1, r"WorkerDied: the interpreter exited with status 0$")
+    def test_interpreter_exits_mid_file(self):
+        self.fault_case("exit", 1, r"InterpreterDied: the interpreter exited with status 0$")
 
-    def test_worker_dies_in_the_middle_of_a_reply(self):
-        self.fault_case("partial", 1, r"WorkerDied: the interpreter exited with status 1$")
+    def test_interpreter_dies_in_the_middle_of_a_reply(self):
+        self.fault_case("partial", 1, r"InterpreterDied: the interpreter exited with status 1$")
 
-    def test_worker_hangs_and_times_out(self):
+    def test_interpreter_hangs_and_times_out(self):
         self.fault_case("hang", 1, r"Timeout: no answer within 2 s; the interpreter was killed$",
                         args=["--timeout", "2"], limit=40)
 
-    def test_worker_killed_from_outside(self):
-        """The OOM killer (or an operator) kills the worker compiling the victim."""
+    def test_interpreter_killed_from_outside(self):
+        """The OOM killer (or an operator) kills the interpreter compiling the victim."""
         pid_file = os.path.join(self.fault_dir, "hanging.pid")
 
-        def kill_the_hanging_workers(proc):
-            # Both levels of the victim hang (one request each): kill each worker that does.
+        def kill_the_hanging_interpreters(proc):
+            # Both levels of the victim hang (one request each): kill each interpreter that does.
             deadline = time.monotonic() + 60
             killed = 0
             while proc.poll() is None and time.monotonic() < deadline:
@@ -166,28 +166,28 @@ class FaultyWorkerTest(unittest.TestCase):
                 time.sleep(0.2)
                 os.kill(pid, signal.SIGKILL)
                 killed += 1
-            self.assertGreaterEqual(killed, 1, "no worker reached the victim")
+            self.assertGreaterEqual(killed, 1, "no interpreter reached the victim")
 
-        self.fault_case("hang", 1, r"WorkerDied: the interpreter was killed by signal 9 \(Killed\)$",
-                        args=["--timeout", "60"], during=kill_the_hanging_workers, limit=40)
+        self.fault_case("hang", 1, r"InterpreterDied: the interpreter was killed by signal 9 \(Killed\)$",
+                        args=["--timeout", "60"], during=kill_the_hanging_interpreters, limit=40)
 
-    def test_hanging_worker_behind_a_wrapper_that_does_not_exec(self):
-        """`#!/bin/sh` + `python "$@"` style wrappers: on timeout the whole worker
+    def test_hanging_interpreter_behind_a_wrapper_that_does_not_exec(self):
+        """`#!/bin/sh` + `python "$@"` style wrappers: on timeout the whole interpreter
         (its process group) must go, not just the wrapper."""
         self.fault_case("hang", 1, r"Timeout: no answer within 2 s; the interpreter was killed$",
                         args=["--timeout", "2"], limit=40, exec_real=False)
 
-    def test_worker_closes_its_reply_channel_and_hangs(self):
-        self.fault_case("close", 1, r"(WorkerDied|Timeout): ", args=["--timeout", "3"], limit=40)
+    def test_interpreter_closes_its_reply_channel_and_hangs(self):
+        self.fault_case("close", 1, r"(InterpreterDied|Timeout): ", args=["--timeout", "3"], limit=40)
 
-    # -- the worker writes something that is not a reply
+    # -- the interpreter writes something that is not a reply
 
     def test_junk_on_the_reply_channel(self):
-        self.fault_case("junk", 1, r"WorkerDied: the interpreter wrote something that is not a pycemit reply "
+        self.fault_case("junk", 1, r"InterpreterDied: the interpreter wrote something that is not a pycemit reply "
                                    r"\(.+\); it was killed$")
 
     def test_unknown_frame_on_the_reply_channel(self):
-        self.fault_case("badframe", 1, r"WorkerDied: the interpreter wrote something that is not a pycemit reply "
+        self.fault_case("badframe", 1, r"InterpreterDied: the interpreter wrote something that is not a pycemit reply "
                                        r"\(.+\); it was killed$")
 
     def test_truncated_marshal_data(self):
@@ -205,21 +205,21 @@ class FaultyWorkerTest(unittest.TestCase):
 
     # -- noise that must not matter
 
-    def test_worker_floods_stderr(self):
+    def test_interpreter_floods_stderr(self):
         self.fault_case("flood", 0, None, victim_ok=True)
 
-    def test_worker_prints_to_stdout(self):
+    def test_interpreter_prints_to_stdout(self):
         self.fault_case("chatter", 0, None, victim_ok=True)
 
     def test_slow_file_within_the_timeout(self):
         self.fault_case("slow", 0, None, args=["--timeout", "10"], victim_ok=True)
 
-    def test_crash_with_several_workers(self):
-        self.fault_case("kill", 1, r"WorkerDied: the interpreter was killed by signal 9 \(Killed\)$", jobs=3)
+    def test_crash_with_several_interpreters(self):
+        self.fault_case("kill", 1, r"InterpreterDied: the interpreter was killed by signal 9 \(Killed\)$", jobs=3)
 
-    # -- the replacement worker is not the same interpreter
+    # -- the replacement interpreter is not the same interpreter
 
-    def test_replacement_worker_cannot_start(self):
+    def test_replacement_interpreter_cannot_start(self):
         before = self.prepare()
         rlib.write(self.victim, "x = 'new'  # PYCEMIT-FAULT:kill\n")
         fake = rlib.make_fake_python(self.tmp.name, "python-once", self.python, start="die-after-first")
@@ -230,7 +230,7 @@ class FaultyWorkerTest(unittest.TestCase):
                       "(it said: fake python: cannot start a second time)", result.stderr)
         self.check_partial_run(before)
 
-    def test_interpreter_changes_version_between_workers(self):
+    def test_interpreter_changes_version_between_processes(self):
         older = lib.target_pythons()[0]
         self.assertNotEqual(lib.python_version(older), lib.python_version(self.python))
         before = self.prepare()

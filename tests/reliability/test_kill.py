@@ -1,4 +1,4 @@
-"""pycemit killed at any moment leaves no corrupt pyc, no worker, and nothing a
+"""pycemit killed at any moment leaves no corrupt pyc, no interpreter, and nothing a
 rerun cannot finish.
 
 - kill -9 at random points (seeded; the seed is printed) during a compile of a
@@ -112,7 +112,7 @@ class KillTest(unittest.TestCase):
             killed += 1
             survivors = rlib.wait_for_no_processes(marker)
             rlib.kill_processes(survivors)
-            self.assertEqual(survivors, [], "workers outlived the killed pycemit:\n"
+            self.assertEqual(survivors, [], "interpreters outlived the killed pycemit:\n"
                              + "\n".join(rlib.describe_process(p) for p in survivors))
             after = lib.tree_digest(tree)
             self.assertLessEqual(set(after), set(new))
@@ -179,7 +179,7 @@ class KillTest(unittest.TestCase):
             time.sleep(seconds / 2)
             proc.send_signal(sig)
             out, err = proc.communicate(timeout=60)
-            self.assertEqual(rlib.wait_for_no_processes(marker), [], "workers outlived pycemit")
+            self.assertEqual(rlib.wait_for_no_processes(marker), [], "interpreters outlived pycemit")
             after = lib.tree_digest(tree)
             self.assertEqual([p for p, d in after.items() if d not in (digests[state].get(p), digests[mode][p])], [])
             rerun = self.pycemit.run(self.args(tree, mode))

@@ -48,10 +48,10 @@ TEST(FileIo, RefusesNonRegularOutputs) {
   t.write("real", "x");
   ASSERT_EQ(::symlink((t / "real").c_str(), (t / "link.pyc").c_str()), 0);
   t.mkdir("dir.pyc");
-  EXPECT_THROW(check_output_path(t / "link.pyc"), FileError);
-  EXPECT_THROW(check_output_path(t / "dir.pyc"), FileError);
-  EXPECT_NO_THROW(check_output_path(t / "real"));
-  EXPECT_NO_THROW(check_output_path(t / "absent"));
+  EXPECT_THROW(refuse_non_regular_output(t / "link.pyc"), FileError);
+  EXPECT_THROW(refuse_non_regular_output(t / "dir.pyc"), FileError);
+  EXPECT_NO_THROW(refuse_non_regular_output(t / "real"));
+  EXPECT_NO_THROW(refuse_non_regular_output(t / "absent"));
 }
 
 TEST(FileIo, HardlinksAtomically) {

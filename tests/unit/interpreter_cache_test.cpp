@@ -8,7 +8,7 @@
 #include <chrono>
 #include <filesystem>
 
-#include "pycemit/worker_pool.h"
+#include "pycemit/interpreter_pool.h"
 #include "test_interpreters.h"
 #include "test_tree.h"
 
@@ -30,7 +30,7 @@ TEST_F(InterpreterCache, RemembersANativeInterpreterUntilItChanges) {
   std::filesystem::copy_file(std::filesystem::canonical(real), copy);
   ::chmod(copy.c_str(), 0755);
   EXPECT_FALSE(load_cached_interpreter(copy));
-  WorkerPool pool(real, 1, std::chrono::seconds(60));
+  InterpreterPool pool(real, 1, std::chrono::seconds(60));
   InterpreterInfo info = pool.handshake();
   info.executable = copy;
   store_cached_interpreter(info);
@@ -60,16 +60,16 @@ TEST_F(InterpreterCache, ScriptsAreNeverCached) {
   EXPECT_FALSE(load_cached_interpreter(shim));
 }
 
-TEST_F(InterpreterCache, LearnUsesTheCacheAndStartsNoWorker) {
+TEST_F(InterpreterCache, LearnUsesTheCacheAndStartsNoInterpreter) {
   const std::string python = testing::installed_cpythons().back();
   {
-    WorkerPool first(python, 1, std::chrono::seconds(60));
+    InterpreterPool first(python, 1, std::chrono::seconds(60));
     learn_interpreter(first);
-    EXPECT_EQ(first.workers_started(), 1);
+    EXPECT_EQ(first.processes_started(), 1);
   }
-  WorkerPool second(python, 1, std::chrono::seconds(60));
+  InterpreterPool second(python, 1, std::chrono::seconds(60));
   const InterpreterInfo info = learn_interpreter(second);
-  EXPECT_EQ(second.workers_started(), 0);
+  EXPECT_EQ(second.processes_started(), 0);
   EXPECT_EQ(info.executable, python);
 }
 

@@ -5,7 +5,7 @@ if(NOT clash EQUAL -1)
   message(FATAL_ERROR "${INPUT} contains the raw-string delimiter")
 endif()
 file(WRITE "${OUTPUT}.tmp"
-  "// Generated from tool/bootstrap/worker.py by embed.cmake; do not edit.\n"
+  "// Generated from tool/bootstrap/compiler.py by embed.cmake; do not edit.\n"
   "#include \"pycemit/bootstrap.h\"\n"
   "namespace pycemit {\n"
   "std::string_view bootstrap_source() {\n"

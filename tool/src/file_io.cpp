@@ -136,7 +136,7 @@ std::optional<std::string> read_file_prefix(const std::string& path, std::size_t
 
 mode_t pyc_mode_for_source(mode_t source_mode) { return (source_mode | 0200) & 0666; }
 
-void check_output_path(const std::string& path) {
+void refuse_non_regular_output(const std::string& path) {
   auto st = lstat_path(path);
   if (!st || S_ISREG(st->st_mode)) return;
   const char* what = S_ISLNK(st->st_mode)    ? "a symlink"

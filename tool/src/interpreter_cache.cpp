@@ -8,7 +8,7 @@
 
 #include "pycemit/cache_directory.h"
 #include "pycemit/file_io.h"
-#include "pycemit/worker_pool.h"
+#include "pycemit/interpreter_pool.h"
 
 namespace pycemit {
 namespace {
@@ -89,7 +89,7 @@ void store_cached_interpreter(const InterpreterInfo& info) {
 
 namespace pycemit {
 
-InterpreterInfo learn_interpreter(WorkerPool& pool) {
+InterpreterInfo learn_interpreter(InterpreterPool& pool) {
   if (auto cached = load_cached_interpreter(pool.interpreter())) {
     pool.expect(*cached);
     return *cached;

@@ -1,4 +1,4 @@
-// The worker bootstrap program, tool/bootstrap/worker.py, embedded at build time
+// The bootstrap program, tool/bootstrap/compiler.py, embedded at build time
 // (tool/bootstrap/embed.cmake writes its definition).
 #pragma once
 
@@ -6,7 +6,7 @@
 
 namespace pycemit {
 
-// The Python source of the worker program (UTF-8 text).
+// The Python source of the compiler program (UTF-8 text).
 std::string_view bootstrap_source();
 
 }  // namespace pycemit

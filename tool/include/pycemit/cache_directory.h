@@ -1,4 +1,4 @@
-// Where pycemit keeps its caches (interpreter facts, the check cache): files
+// Where pycemit keeps its caches (interpreter facts, the stat cache): files
 // that only make runs faster and may be deleted at any time.
 #pragma once
 

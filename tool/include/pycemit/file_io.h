@@ -47,7 +47,7 @@ mode_t pyc_mode_for_source(mode_t source_mode);
 
 // Refuses an output path that exists and is not a regular file (a symlink, a
 // directory, a device...). Throws FileError naming what is there.
-void check_output_path(const std::string& path);
+void refuse_non_regular_output(const std::string& path);
 
 // Replaces (or creates) `path` with `bytes`, atomically; the new file gets
 // `mode` & ~umask. The directory must exist. Throws FileError (the old file, if

@@ -1,9 +1,9 @@
 // What pycemit knows about a target interpreter, and the version facts derived
 // from it (magic number, cache tag, source-hash variant, marshal version).
 //
-// The interpreter itself is the source of truth: its worker's handshake reports
+// The interpreter itself is the source of truth: its handshake reports
 // importlib.util.MAGIC_NUMBER, sys.implementation.cache_tag and marshal.version
-// (see worker_pool.h). The table here only checks those answers and picks the
+// (see interpreter_pool.h). The table here only checks those answers and picks the
 // SipHash variant (reference: shared/reference/pyc-format.md, sections 1-2).
 #pragma once
 
@@ -31,7 +31,7 @@ struct SipHashRounds {
   bool operator==(const SipHashRounds&) const = default;
 };
 
-// Facts about one target interpreter, as reported by its worker's handshake.
+// Facts about one target interpreter, as reported by its handshake.
 struct InterpreterInfo {
   std::string executable;       // absolute path pycemit runs (argument of --python, resolved)
   std::string implementation;   // sys.implementation.name, "cpython"

@@ -8,7 +8,7 @@
 // native executables (ELF) are cached: a script such as a pyenv shim or a
 // wrapper may run a different interpreter on every call, so it is asked each time.
 // The cache is an optimisation only: every failure to read or write it is
-// silent, and workers that do start re-check the facts in their handshake.
+// silent, and interpreters that do start re-check the facts in their handshake.
 #pragma once
 
 #include <optional>
@@ -18,7 +18,7 @@
 
 namespace pycemit {
 
-class WorkerPool;
+class InterpreterPool;
 
 // Facts cached for `executable` (an absolute path), if present and still valid.
 std::optional<InterpreterInfo> load_cached_interpreter(const std::string& executable);
@@ -27,8 +27,8 @@ std::optional<InterpreterInfo> load_cached_interpreter(const std::string& execut
 void store_cached_interpreter(const InterpreterInfo& info);
 
 // The facts of `pool`'s interpreter: from the cache when valid (the pool then
-// checks every worker it starts against them), else from a handshake with a
-// first worker (then cached). Throws InterpreterError.
-InterpreterInfo learn_interpreter(WorkerPool& pool);
+// checks every interpreter it starts against them), else from a handshake with a
+// first interpreter (then cached). Throws InterpreterError.
+InterpreterInfo learn_interpreter(InterpreterPool& pool);
 
 }  // namespace pycemit

@@ -1,5 +1,5 @@
 // Little-endian unsigned integers, as the pyc header (PEP 552: four u32 words),
-// pycemit's worker protocol (u32 lengths) and the check-cache file (u32
+// pycemit's interpreter protocol (u32 lengths) and the stat-cache file (u32
 // lengths, u64 identities) store them.
 #pragma once
 

@@ -8,7 +8,7 @@
 #include "commands.h"
 #include "compile_options.h"
 #include "pycemit/canonical_pyc.h"
-#include "pycemit/compile_job.h"
+#include "pycemit/compile_run.h"
 #include "pycemit/file_io.h"
 
 namespace pycemit::cli {
@@ -35,7 +35,7 @@ Command add_canonicalize_command(CLI::App& app) {
                   status = kExitFailures;
                   continue;
                 }
-                check_output_path(path);
+                refuse_non_regular_output(path);
                 auto st = stat_path(path);
                 write_file_atomically(path, canonical, st ? st->st_mode & 07777 : 0644);
                 ++rewritten;

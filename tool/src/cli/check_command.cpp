@@ -1,10 +1,10 @@
-// pycemit check: audit pycs without writing anything (audit.h).
+// pycemit check: reports missing, stale, non-canonical and orphaned pycs without writing anything (check.h).
 #include <iostream>
 #include <memory>
 
 #include "commands.h"
 #include "compile_options.h"
-#include "pycemit/audit.h"
+#include "pycemit/check.h"
 
 namespace pycemit::cli {
 
@@ -18,10 +18,10 @@ Command add_check_command(CLI::App& app) {
   return {cmd, [s] {
             const Selection sel = select_sources(*s);
             const Discovery& found = sel.discovery;
-            const auto findings = audit(found.sources, sel.options, sel.locations, sel.interpreter);
+            const auto findings = check_outputs(found.sources, sel.options, sel.locations, sel.interpreter);
             for (const auto& f : findings) {
               std::cout << to_string(f.kind) << " " << (f.pyc.empty() ? f.source : f.pyc);
-              if (f.kind != AuditFinding::Kind::Orphaned && !f.pyc.empty()) std::cout << " (source " << f.source << ")";
+              if (f.kind != CheckFinding::Kind::Orphaned && !f.pyc.empty()) std::cout << " (source " << f.source << ")";
               std::cout << "\n";
             }
             if (!s->quiet) {

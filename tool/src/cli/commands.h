@@ -1,6 +1,6 @@
 // The pycemit subcommands. Each registers itself and its options on the CLI11
 // app and returns the subcommand with a function that runs it and yields the
-// exit status (ExitStatus in compile_job.h).
+// exit status (ExitStatus in compile_run.h).
 #pragma once
 
 #include <CLI/CLI.hpp>

@@ -1,4 +1,4 @@
-// pycemit compile: write pycs for sources (compile_job.h).
+// pycemit compile: write pycs for sources (compile_run.h).
 #include <memory>
 
 #include "commands.h"

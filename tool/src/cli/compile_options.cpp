@@ -1,5 +1,5 @@
 // Options shared by every command that selects sources and outputs:
-// compile, check (and the Bazel worker, which runs compile's command line).
+// compile, check (and the Bazel persistent worker, which runs compile's command line).
 #include "compile_options.h"
 
 #include <unistd.h>
@@ -12,8 +12,8 @@
 #include "pycemit/discover.h"
 #include "pycemit/file_io.h"
 #include "pycemit/interpreter_cache.h"
-#include "pycemit/worker_pool.h"
-#include "pycemit/worker_process.h"
+#include "pycemit/interpreter_pool.h"
+#include "pycemit/interpreter_process.h"
 #include "pycemit/naming.h"
 #include "pycemit/plan.h"
 
@@ -78,8 +78,8 @@ void add_selection_options(CLI::App& cmd, SelectionOptions& s) {
 
 void add_run_options(CLI::App& cmd, SelectionOptions& s) {
   CompileOptions& o = s.options;
-  cmd.add_option("-j,--jobs", o.jobs, "Interpreter worker processes (0: one per usable core)")->capture_default_str();
-  cmd.add_option("--timeout", s.timeout_seconds, "Seconds one file may take before its worker is killed")
+  cmd.add_option("-j,--jobs", o.jobs, "Interpreter processes (0: one per usable core)")->capture_default_str();
+  cmd.add_option("--timeout", s.timeout_seconds, "Seconds one file may take before its interpreter is killed")
       ->capture_default_str();
   cmd.add_flag("-q,--quiet", s.quiet, "Print errors only");
   cmd.add_flag("-v,--verbose", s.verbose, "Name every output and what happened to it");
@@ -101,7 +101,7 @@ void add_compile_options(CLI::App& cmd, CompileCommandLine& line) {
                  "Write a JSON manifest of every output (source, path, tag, level, mode, size, SHA-256)")
       ->type_name("FILE");
   cmd.add_option("--record", o.record, "Add or update the pycs' lines in this wheel RECORD file")->type_name("FILE");
-  cmd.add_flag("!--no-check-cache", o.check_cache,
+  cmd.add_flag("!--no-stat-cache", o.stat_cache,
                "Read every source and pyc instead of trusting the identities (inode, size, times) of files "
                "unchanged since the last run found them current");
   cmd.add_option("--expect-cache-tag", o.expect_cache_tag,
@@ -111,7 +111,7 @@ void add_compile_options(CLI::App& cmd, CompileCommandLine& line) {
                "With --on-error warn/skip, write an empty file at each missing output of a skipped source "
                "(for build systems that require every declared output)");
   cmd.add_option("--stats", o.stats,
-                 "Write the run's counts, seconds and peak memory (KiB, pycemit and its largest worker) as JSON")
+                 "Write the run's counts, seconds and peak memory (KiB, pycemit and its largest interpreter) as JSON")
       ->type_name("FILE");
 }
 
@@ -172,7 +172,7 @@ Selection select_sources(const SelectionOptions& s) {
   sel.options = s.resolved();
   validate_options(sel.options);
   sel.locations = resolve_locations(sel.options.locations, sel.options.layout);
-  WorkerPool pool(resolve_executable(sel.options.python), 1, std::chrono::seconds(60));
+  InterpreterPool pool(resolve_executable(sel.options.python), 1, std::chrono::seconds(60));
   sel.interpreter = learn_interpreter(pool);
   sel.discovery = discover_sources(sel.options.paths,
                                    {sel.locations.source_root, sel.options.excludes, sel.locations.staging_root});

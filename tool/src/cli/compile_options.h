@@ -3,7 +3,7 @@
 
 #include <CLI/CLI.hpp>
 
-#include "pycemit/compile_job.h"
+#include "pycemit/compile_run.h"
 #include "pycemit/discover.h"
 #include "pycemit/interpreter.h"
 #include "pycemit/plan.h"
@@ -50,7 +50,7 @@ void add_compile_options(CLI::App& cmd, CompileCommandLine& line);
 std::vector<std::string> read_flag_file(const std::string& path);
 
 // What `plan` and `check` start from: the options resolved and validated, the
-// interpreter's facts (cached or from one worker's handshake), and the
+// interpreter's facts (cached or from one interpreter's handshake), and the
 // sources found (their errors printed on stderr).
 struct Selection {
   CompileOptions options;

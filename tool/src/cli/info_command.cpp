@@ -6,8 +6,8 @@
 
 #include "commands.h"
 #include "pycemit/interpreter_cache.h"
-#include "pycemit/worker_pool.h"
-#include "pycemit/worker_process.h"
+#include "pycemit/interpreter_pool.h"
+#include "pycemit/interpreter_process.h"
 
 namespace pycemit::cli {
 
@@ -19,7 +19,7 @@ Command add_info_command(CLI::App& app) {
       ->type_name("EXE")
       ->capture_default_str();
   return {cmd, [python] {
-            WorkerPool pool(resolve_executable(*python), 1, std::chrono::seconds(60));
+            InterpreterPool pool(resolve_executable(*python), 1, std::chrono::seconds(60));
             const InterpreterInfo info = pool.handshake();  // always asks: info is the authority
             store_cached_interpreter(info);
             const SipHashRounds rounds = source_hash_rounds(info.minor);

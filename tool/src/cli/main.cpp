@@ -8,7 +8,7 @@
 
 #include "commands.h"
 #include "compile_options.h"
-#include "pycemit/compile_job.h"
+#include "pycemit/compile_run.h"
 #include "pycemit/file_io.h"
 #include "pycemit/interpreter.h"
 #include "pycemit/plan.h"
@@ -27,7 +27,7 @@ const char* const kExitStatusHelp =
 
 int main(int argc, char** argv) {
   using namespace pycemit;
-  ::signal(SIGPIPE, SIG_IGN);  // a dead worker's pipe gives EPIPE
+  ::signal(SIGPIPE, SIG_IGN);  // a dead interpreter's pipe gives EPIPE
   ::signal(SIGXFSZ, SIG_IGN);  // a file-size limit gives EFBIG, reported like a full disk
 
   CLI::App app{"pycemit: reproducible CPython bytecode (.pyc) for build systems", "pycemit"};

@@ -24,8 +24,8 @@
 #include "compile_options.h"
 #include "pycemit/file_io.h"
 #include "pycemit/interpreter.h"
-#include "pycemit/worker_pool.h"
-#include "pycemit/worker_process.h"
+#include "pycemit/interpreter_pool.h"
+#include "pycemit/interpreter_process.h"
 
 namespace pycemit::cli {
 namespace {
@@ -61,7 +61,7 @@ class Worker {
       std::reverse(args.begin(), args.end());  // CLI11 takes a vector in reverse order
       app.parse(args);
       CompileOptions options = line.to_options();
-      options.check_cache = false;  // one source per request, outputs fresh from Bazel: nothing to remember
+      options.stat_cache = false;  // one source per request, outputs fresh from Bazel: nothing to remember
       CapturingReporter reporter(line.verbosity());
       const int status = run_compile(options, pool_for(options), reporter);
       return {status, reporter.text};
@@ -79,18 +79,18 @@ class Worker {
   }
 
  private:
-  WorkerPool& pool_for(const CompileOptions& o) {
+  InterpreterPool& pool_for(const CompileOptions& o) {
     const std::string interpreter = resolve_executable(o.python);
     const int jobs = o.jobs > 0 ? o.jobs : usable_cores();
     const PoolKey key{interpreter, jobs, o.timeout.count()};
     auto it = pools_.find(key);
     if (it == pools_.end()) {
-      it = pools_.emplace(key, std::make_unique<WorkerPool>(interpreter, jobs, o.timeout)).first;
+      it = pools_.emplace(key, std::make_unique<InterpreterPool>(interpreter, jobs, o.timeout)).first;
     }
     return *it->second;
   }
 
-  std::map<PoolKey, std::unique_ptr<WorkerPool>> pools_;
+  std::map<PoolKey, std::unique_ptr<InterpreterPool>> pools_;
 };
 
 }  // namespace

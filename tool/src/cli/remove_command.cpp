@@ -11,7 +11,7 @@
 #include <set>
 
 #include "commands.h"
-#include "pycemit/compile_job.h"
+#include "pycemit/compile_run.h"
 #include "pycemit/file_io.h"
 #include "pycemit/manifest.h"
 #include "pycemit/naming.h"

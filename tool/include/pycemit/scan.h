@@ -1,7 +1,7 @@
-// The check phase of `compile` and `check`: for each source, its outputs are
+// The scan stage of `compile` and `check`: for each source, its outputs are
 // planned, its bytes read and hashed, and every existing output inspected
 // (freshness.h), all without an interpreter. Sources are independent, so a
-// batch is checked on several threads at once; nothing here writes a pyc.
+// batch is scanned on several threads at once; nothing here writes a pyc.
 #pragma once
 
 #include <cstdint>
@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "pycemit/check_cache.h"
-#include "pycemit/compile_job.h"
+#include "pycemit/stat_cache.h"
+#include "pycemit/compile_run.h"
 #include "pycemit/discover.h"
 #include "pycemit/freshness.h"
 #include "pycemit/interpreter.h"
@@ -18,11 +18,11 @@
 
 namespace pycemit {
 
-// What checking needs besides the source (all owned by the caller). The fields
+// What scanning needs besides the source (all owned by the caller). The fields
 // a run's options decide are filled from them by the constructor.
-struct CheckSettings {
-  CheckSettings() = default;
-  CheckSettings(const CompileOptions& options, const Locations& locations, const InterpreterInfo& interpreter);
+struct ScanSettings {
+  ScanSettings() = default;
+  ScanSettings(const CompileOptions& options, const Locations& locations, const InterpreterInfo& interpreter);
 
   const Locations* locations = nullptr;
   Layout layout = Layout::Pycache;
@@ -33,23 +33,23 @@ struct CheckSettings {
   // epoch, SOURCE_DATE_EPOCH) when it is newer (--clamp-source-mtime).
   std::optional<std::int64_t> clamp_mtime_to;
   // When given, a source whose files are unchanged since the cache recorded
-  // them current is not read at all (check_cache.h).
-  const CheckCache* cache = nullptr;
+  // them current is not read at all (stat_cache.h).
+  const StatCache* cache = nullptr;
 };
 
-struct SourceCheck {
+struct SourceScan {
   PlannedSource plan;
   std::vector<OutputState> states;    // per planned output
   std::optional<std::string> error;   // one line: the source cannot be planned, read or clamped
-  bool from_cache = false;            // every output current by the check cache, nothing read
+  bool from_cache = false;            // every output current by the stat cache, nothing read
   FileIdentity source_identity;       // of the source as read (when not from_cache)
 };
 
-// Checks one source. Thread-safe.
-SourceCheck check_source(const SourceFile& source, const CheckSettings& settings);
+// Scans one source. Thread-safe.
+SourceScan scan_source(const SourceFile& source, const ScanSettings& settings);
 
-// Checks `sources` on up to `threads` threads; results in the same order.
-std::vector<SourceCheck> check_sources(const std::vector<SourceFile>& sources, const CheckSettings& settings,
+// Scans `sources` on up to `threads` threads; results in the same order.
+std::vector<SourceScan> scan_sources(const std::vector<SourceFile>& sources, const ScanSettings& settings,
                                        int threads);
 
 }  // namespace pycemit

@@ -1,4 +1,4 @@
-#include "pycemit/source_check.h"
+#include "pycemit/scan.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -15,7 +15,7 @@ namespace pycemit {
 namespace {
 
 // Sets the source's mtime to `epoch` when it is newer. Runs before anything
-// looks at the source's identity, so the check cache sees the clamped mtime.
+// looks at the source's identity, so the stat cache sees the clamped mtime.
 void clamp_mtime(const std::string& path, std::int64_t epoch) {
   struct stat st{};
   if (::stat(path.c_str(), &st) != 0) return;  // reading the source reports the error
@@ -28,52 +28,52 @@ void clamp_mtime(const std::string& path, std::int64_t epoch) {
 
 }  // namespace
 
-CheckSettings::CheckSettings(const CompileOptions& options, const Locations& loc, const InterpreterInfo& info)
+ScanSettings::ScanSettings(const CompileOptions& options, const Locations& loc, const InterpreterInfo& info)
     : locations(&loc), layout(options.layout), levels(options.levels), interpreter(&info), mode(options.mode) {}
 
-SourceCheck check_source(const SourceFile& source, const CheckSettings& settings) {
-  SourceCheck check;
-  check.plan.source = source;  // known even when planning fails
+SourceScan scan_source(const SourceFile& source, const ScanSettings& settings) {
+  SourceScan scan;
+  scan.plan.source = source;  // known even when planning fails
   try {
-    check.plan = plan_source(source, *settings.locations, settings.layout, settings.interpreter->cache_tag,
+    scan.plan = plan_source(source, *settings.locations, settings.layout, settings.interpreter->cache_tag,
                              settings.levels);
     if (settings.clamp_mtime_to) clamp_mtime(source.path, *settings.clamp_mtime_to);
     if (settings.cache) {
       std::vector<std::string> outputs;
-      for (const auto& out : check.plan.outputs) outputs.push_back(out.path);
+      for (const auto& out : scan.plan.outputs) outputs.push_back(out.path);
       if (settings.cache->unchanged(source.absolute, outputs)) {
-        check.states.assign(outputs.size(), OutputState::Current);
-        check.from_cache = true;
-        return check;
+        scan.states.assign(outputs.size(), OutputState::Current);
+        scan.from_cache = true;
+        return scan;
       }
     }
     struct stat st{};
     const std::string bytes = read_file(source.path, &st);
-    check.source_identity = identity_of(st);
+    scan.source_identity = identity_of(st);
     const PycHeaderBytes header = expected_header(*settings.interpreter, settings.mode, bytes, st);
     const auto layout = marshal::code_layout_for_minor(settings.interpreter->minor);
-    for (const auto& out : check.plan.outputs) {
-      check.states.push_back(output_state(out.path, header, check.plan.embedded_path, layout));
+    for (const auto& out : scan.plan.outputs) {
+      scan.states.push_back(output_state(out.path, header, scan.plan.embedded_path, layout));
     }
   } catch (const std::runtime_error& e) {  // PlanError, FileError
-    check.error = e.what();
+    scan.error = e.what();
   }
-  return check;
+  return scan;
 }
 
-std::vector<SourceCheck> check_sources(const std::vector<SourceFile>& sources, const CheckSettings& settings,
+std::vector<SourceScan> scan_sources(const std::vector<SourceFile>& sources, const ScanSettings& settings,
                                        int threads) {
-  std::vector<SourceCheck> checks(sources.size());
+  std::vector<SourceScan> scans(sources.size());
   std::atomic<std::size_t> next{0};
   auto work = [&] {
-    for (std::size_t i = next++; i < sources.size(); i = next++) checks[i] = check_source(sources[i], settings);
+    for (std::size_t i = next++; i < sources.size(); i = next++) scans[i] = scan_source(sources[i], settings);
   };
   std::vector<std::thread> helpers;
   const std::size_t n = std::min<std::size_t>(static_cast<std::size_t>(std::max(threads, 1)), sources.size());
   for (std::size_t t = 1; t < n; ++t) helpers.emplace_back(work);
   work();
   for (auto& h : helpers) h.join();
-  return checks;
+  return scans;
 }
 
 }  // namespace pycemit

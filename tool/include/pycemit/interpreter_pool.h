@@ -1,16 +1,16 @@
 // The compile stage: a pool of long-lived target-interpreter processes
-// (worker_process.h) fed over pipes with the framed protocol (worker_protocol.h).
+// (interpreter_process.h) fed over pipes with the framed protocol (interpreter_protocol.h).
 //
-// Up to two requests in flight per worker (the second waits in its pipe);
-// workers are started on demand, up to the pool size, so a run with one stale file starts one interpreter and a no-op
-// run starts none. Every worker's handshake is checked: the interpreter must be
+// Up to two requests in flight per interpreter (the second waits in its pipe);
+// interpreters are started on demand, up to the pool size, so a run with one stale file starts one interpreter and a no-op
+// run starts none. Every interpreter's handshake is checked: the interpreter must be
 // CPython 3.8-3.14 with its released magic number, report the same facts as the
-// first worker, and compute the same source hash of a probe string as
+// first interpreter, and compute the same source hash of a probe string as
 // source_hash.h does (a mismatch is a hard error, never a wrong pyc).
 //
-// A worker that dies, writes something that is not a frame, or runs longer than
+// An interpreter that dies, writes something that is not a frame, or runs longer than
 // the timeout on one request is killed and replaced; that request gets a
-// failure reply (type "WorkerDied" or "Timeout") and the rest go on.
+// failure reply (type "InterpreterDied" or "Timeout") and the rest go on.
 //
 // Single-threaded: call everything from the thread that owns the pool.
 #pragma once
@@ -44,7 +44,7 @@ struct CompileWarning {
 // Why a request produced no code. `line`/`column` as the interpreter reported
 // them (column is SyntaxError.offset, 1-based); absent when unknown or 0.
 struct CompileFailure {
-  std::string type;     // "SyntaxError", "ValueError", "RecursionError", "WorkerDied", "Timeout"...
+  std::string type;     // "SyntaxError", "ValueError", "RecursionError", "InterpreterDied", "Timeout"...
   std::string message;
   std::optional<int> line;
   std::optional<int> column;
@@ -57,28 +57,28 @@ struct CompileReply {
   CompileFailure failure;           // meaningful only when !code
 };
 
-class WorkerPool {
+class InterpreterPool {
  public:
-  // `interpreter`: absolute path (see resolve_executable). `max_workers` >= 1.
-  // `timeout`: limit for one request, and for a worker's handshake.
-  WorkerPool(std::string interpreter, int max_workers, std::chrono::milliseconds timeout);
-  ~WorkerPool();
-  WorkerPool(const WorkerPool&) = delete;
-  WorkerPool& operator=(const WorkerPool&) = delete;
+  // `interpreter`: absolute path (see resolve_executable). `max_processes` >= 1.
+  // `timeout`: limit for one request, and for an interpreter's handshake.
+  InterpreterPool(std::string interpreter, int max_processes, std::chrono::milliseconds timeout);
+  ~InterpreterPool();
+  InterpreterPool(const InterpreterPool&) = delete;
+  InterpreterPool& operator=(const InterpreterPool&) = delete;
 
-  // Starts one worker if none is running and waits for its handshake. Returns the
+  // Starts one interpreter if none is running and waits for its handshake. Returns the
   // interpreter's facts. Throws InterpreterError (refused, not Python, timeout,
   // hash self-check mismatch).
   const InterpreterInfo& handshake();
 
-  // When facts are already known (a cached probe), every worker's handshake is
-  // checked against them instead of against the first worker's.
+  // When facts are already known (a cached probe), every interpreter's handshake is
+  // checked against them instead of against the first interpreter's.
   void expect(const InterpreterInfo& info);
 
   // The facts learnt so far (from handshake() or expect()), if any.
   const std::optional<InterpreterInfo>& info() const { return info_; }
 
-  // Queues a request and starts the workers it needs at once (their start-up
+  // Queues a request and starts the interpreters it needs at once (their start-up
   // overlaps whatever the caller does before next_reply()).
   void submit(CompileRequest request);
 
@@ -86,42 +86,42 @@ class WorkerPool {
   std::size_t outstanding() const { return queue_.size() + in_flight_ + ready_.size(); }
 
   // Blocks until some request finishes and returns its reply (in completion
-  // order). Throws InterpreterError when workers cannot be started or fail their
+  // order). Throws InterpreterError when interpreters cannot be started or fail their
   // handshake; std::logic_error when nothing is outstanding.
   CompileReply next_reply();
 
   // Number of interpreter processes started so far (for tests and the benchmark).
-  int workers_started() const { return workers_started_; }
+  int processes_started() const { return processes_started_; }
 
   // The interpreter's absolute path, as given.
   const std::string& interpreter() const { return interpreter_; }
-  int max_workers() const { return max_workers_; }
+  int max_processes() const { return max_processes_; }
 
-  // Kills every worker and forgets every outstanding request. The pool can be
-  // used again (new workers start on demand).
+  // Kills every interpreter and forgets every outstanding request. The pool can be
+  // used again (new interpreters start on demand).
   void cancel();
 
  private:
-  struct Worker;
-  void start_workers();
+  struct Process;
+  void start_processes();
   void dispatch();
   void poll_once();
-  bool read_replies(Worker& w);
-  void read_stderr(Worker& w);
-  void flush_requests(Worker& w);
-  void handle_frame(Worker& w, char kind, const std::vector<std::string>& fields);
+  bool read_replies(Process& proc);
+  void read_stderr(Process& proc);
+  void flush_requests(Process& proc);
+  void handle_frame(Process& proc, char kind, const std::vector<std::string>& fields);
   void check_hello(const std::vector<std::string>& fields);
-  void retire(Worker& w, const std::string& type, const std::string& why);
+  void retire(Process& proc, const std::string& type, const std::string& why);
 
   std::string interpreter_;
-  int max_workers_;
+  int max_processes_;
   std::chrono::milliseconds timeout_;
   std::optional<InterpreterInfo> info_;
-  std::vector<std::unique_ptr<Worker>> workers_;
+  std::vector<std::unique_ptr<Process>> processes_;
   std::deque<CompileRequest> queue_;
   std::deque<CompileReply> ready_;
   std::size_t in_flight_ = 0;
-  int workers_started_ = 0;
+  int processes_started_ = 0;
   std::vector<char> read_buffer_;
 };
 

@@ -1,5 +1,5 @@
-// The framed binary protocol between pycemit and its interpreter workers
-// (the Python side is tool/bootstrap/worker.py, which documents the messages).
+// The framed binary protocol between pycemit and its interpreter processes
+// (the Python side is tool/bootstrap/compiler.py, which documents the messages).
 //
 //   frame   = u32 LE payload length, payload
 //   payload = 1 byte kind, then fields; field = u32 LE length, bytes
@@ -16,17 +16,17 @@
 namespace pycemit::protocol {
 
 // Message kinds.
-constexpr char kHello = 'H';     // worker -> pycemit, once: interpreter facts
-constexpr char kRefused = 'R';   // worker -> pycemit, instead of hello: implementation, version
-constexpr char kCompile = 'C';   // pycemit -> worker: id, level, embedded path, source
-constexpr char kCompiled = 'K';  // worker -> pycemit: id, marshal bytes, (category, line, message)*
-constexpr char kFailed = 'E';    // worker -> pycemit: id, type, message, line, column
+constexpr char kHello = 'H';     // interpreter -> pycemit, once: interpreter facts
+constexpr char kRefused = 'R';   // interpreter -> pycemit, instead of hello: implementation, version
+constexpr char kCompile = 'C';   // pycemit -> interpreter: id, level, embedded path, source
+constexpr char kCompiled = 'K';  // interpreter -> pycemit: id, marshal bytes, (category, line, message)*
+constexpr char kFailed = 'E';    // interpreter -> pycemit: id, type, message, line, column
 
 // Largest payload accepted (bytes). Anything longer is junk, not a frame.
 constexpr std::size_t kMaxPayload = std::size_t{1} << 30;
 
 // The byte stream is not a sequence of well-formed frames. Not recoverable: the
-// worker that sent it is replaced.
+// interpreter that sent it is replaced.
 class ProtocolError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;

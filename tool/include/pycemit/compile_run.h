@@ -2,7 +2,7 @@
 //
 //   discover -> plan -> (up to date? stop) -> compile -> canonicalise -> write -> record
 //
-// Sources are planned in sorted order and streamed to the worker pool with a
+// Sources are planned in sorted order and streamed to the interpreter pool with a
 // bounded window, so memory holds the file list plus a few sources in flight.
 // An output whose header and embedded path are already right is not rewritten
 // (it keeps its mtime); when every output is current no interpreter starts
@@ -21,7 +21,7 @@
 
 namespace pycemit {
 
-class WorkerPool;
+class InterpreterPool;
 
 // Exit statuses of every pycemit command.
 enum ExitStatus : int {
@@ -43,8 +43,8 @@ struct CompileOptions {
   std::vector<std::string> paths;     // files, directories, @lists
   std::vector<std::string> excludes;  // globs (discover.h)
   std::string python = "python3";     // the target interpreter: a path or a name on $PATH
-  int jobs = 0;                        // worker processes; 0 = the number of usable cores
-  std::chrono::milliseconds timeout{60000};  // per file, and per worker handshake
+  int jobs = 0;                        // interpreter processes; 0 = the number of usable cores
+  std::chrono::milliseconds timeout{60000};  // per file, and per interpreter handshake
   InvalidationMode mode = InvalidationMode::CheckedHash;
   std::vector<int> levels{0};          // optimization levels, each 0..2, no repeats
   Layout layout = Layout::Pycache;
@@ -57,7 +57,7 @@ struct CompileOptions {
   std::optional<std::string> manifest; // JSON manifest of every output
   std::optional<std::string> record;   // wheel RECORD file to add the pycs to
   std::optional<std::string> stats;    // JSON file for the run's counts, time and peak memory
-  bool check_cache = true;             // trust unchanged file identities (check_cache.h)
+  bool stat_cache = true;             // trust unchanged file identities (stat_cache.h)
   // Build systems that name outputs before the build (Bazel):
   std::optional<std::string> expect_cache_tag;  // refuse an interpreter with another cache tag
   bool placeholder_for_skipped = false;  // an empty file at each missing output of a source
@@ -71,12 +71,12 @@ struct CompileStats {
   std::size_t unchanged = 0;   // outputs already current
   std::size_t failed = 0;      // sources with an error (compile, read, write)
   std::size_t skipped = 0;     // sources not compiled under --on-error warn/skip
-  int workers_started = 0;
+  int interpreters_started = 0;
   double seconds = 0;          // wall-clock time of the run
 };
 
 // Writes `stats` as JSON to `path`, with the peak resident set size of this
-// process and of its largest reaped child (a worker), in KiB (getrusage).
+// process and of its largest reaped child (an interpreter), in KiB (getrusage).
 // Throws FileError.
 void write_stats(const std::string& path, const CompileStats& stats);
 
@@ -89,7 +89,7 @@ int usable_cores();
 // Throws PlanError naming the option (exit status 2).
 void validate_options(const CompileOptions& options);
 
-// Runs the pipeline with a worker pool of its own (options.python, options.jobs,
+// Runs the pipeline with an interpreter pool of its own (options.python, options.jobs,
 // options.timeout). Returns the exit status; every problem is reported through
 // `reporter`. `stats`, if given, receives the counts. Throws PlanError (bad
 // options), InterpreterError (bad interpreter), FileError (manifest, RECORD).
@@ -97,6 +97,6 @@ int run_compile(const CompileOptions& options, Reporter& reporter, CompileStats*
 
 // The same with `pool`, which outlives the run (the Bazel persistent worker keeps
 // one pool per interpreter); options.python, jobs and timeout are then unused.
-int run_compile(const CompileOptions& options, WorkerPool& pool, Reporter& reporter, CompileStats* stats = nullptr);
+int run_compile(const CompileOptions& options, InterpreterPool& pool, Reporter& reporter, CompileStats* stats = nullptr);
 
 }  // namespace pycemit

@@ -6,14 +6,14 @@
 #include <string>
 #include <vector>
 
-#include "pycemit/compile_job.h"
+#include "pycemit/compile_run.h"
 #include "pycemit/discover.h"
 #include "pycemit/interpreter.h"
 #include "pycemit/plan.h"
 
 namespace pycemit {
 
-struct AuditFinding {
+struct CheckFinding {
   enum class Kind { Missing, Stale, NotCanonical, Orphaned, Unreadable };
   Kind kind;
   std::string pyc;     // the output path
@@ -21,15 +21,15 @@ struct AuditFinding {
 };
 
 // "missing", "stale", "not-canonical", "orphaned", "unreadable".
-std::string to_string(AuditFinding::Kind kind);
+std::string to_string(CheckFinding::Kind kind);
 
 // Checks every output `compile` with `options` would write for `sources`:
 // missing (no file), stale (header or embedded path differs from what compile
 // would write now), not canonical (marshal body not in canonical form), or
 // unreadable (the source cannot be read or planned). Sources are checked on
-// every usable core (source_check.h). Then lists orphaned pycs below the
+// every usable core (scan.h). Then lists orphaned pycs below the
 // directories among options.paths (orphans.h). Findings come sorted by pyc path.
-std::vector<AuditFinding> audit(const std::vector<SourceFile>& sources, const CompileOptions& options,
+std::vector<CheckFinding> check_outputs(const std::vector<SourceFile>& sources, const CompileOptions& options,
                                 const Locations& locations, const InterpreterInfo& info);
 
 }  // namespace pycemit

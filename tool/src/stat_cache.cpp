@@ -1,4 +1,4 @@
-#include "pycemit/check_cache.h"
+#include "pycemit/stat_cache.h"
 
 #include <ctime>
 
@@ -14,7 +14,7 @@ namespace {
 // the number of outputs, and per output its path and identity. Paths are a
 // u32 LE length and bytes; identities five u64 LE. Version 1 of the canonical
 // form is part of the context, so a change of either starts a new file.
-constexpr std::string_view kMagic = "pycemit check cache 1\n";
+constexpr std::string_view kMagic = "pycemit stat cache 1\n";
 
 std::int64_t now_ns() {
   timespec t{};
@@ -84,10 +84,10 @@ std::optional<FileIdentity> identity_of(const std::string& path, bool follow_sym
   return identity_of(*st);
 }
 
-CheckCache::CheckCache(const std::string& context)
+StatCache::StatCache(const std::string& context)
     : path_(cache_file("checked", context, "bin").value_or("")), run_start_ns_(now_ns()) {}
 
-void CheckCache::load() {
+void StatCache::load() {
   if (path_.empty()) return;
   const auto data = read_output_file(path_);
   if (!data || !std::string_view(*data).starts_with(kMagic)) return;
@@ -108,7 +108,7 @@ void CheckCache::load() {
   loaded_ = std::move(entries);
 }
 
-bool CheckCache::unchanged(const std::string& source, const std::vector<std::string>& outputs) const {
+bool StatCache::unchanged(const std::string& source, const std::vector<std::string>& outputs) const {
   const auto it = loaded_.find(source);
   if (it == loaded_.end() || it->second.outputs.size() != outputs.size()) return false;
   if (identity_of(source, true) != it->second.source) return false;
@@ -119,18 +119,18 @@ bool CheckCache::unchanged(const std::string& source, const std::vector<std::str
   return true;
 }
 
-void CheckCache::keep(const std::string& source) {
+void StatCache::keep(const std::string& source) {
   const auto it = loaded_.find(source);
   if (it != loaded_.end()) current_[source] = it->second;
 }
 
-bool CheckCache::racy(const FileIdentity& id) const {
+bool StatCache::racy(const FileIdentity& id) const {
   const bool whole_seconds = id.mtime_ns % 1'000'000'000 == 0 && id.ctime_ns % 1'000'000'000 == 0;
   const std::int64_t limit = run_start_ns_ - (whole_seconds ? kCoarseRacyWindowNs : kRacyWindowNs);
   return id.mtime_ns >= limit || id.ctime_ns >= limit;
 }
 
-void CheckCache::record(const std::string& source, const FileIdentity& source_identity,
+void StatCache::record(const std::string& source, const FileIdentity& source_identity,
                         const std::vector<std::string>& outputs, const std::vector<bool>& written) {
   current_.erase(source);
   if (racy(source_identity)) return;
@@ -143,7 +143,7 @@ void CheckCache::record(const std::string& source, const FileIdentity& source_id
   current_.emplace(source, std::move(e));
 }
 
-void CheckCache::save() const {
+void StatCache::save() const {
   if (path_.empty() || current_ == loaded_) return;
   std::string data(kMagic);
   for (const auto& [source, e] : current_) {

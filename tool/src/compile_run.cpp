@@ -1,4 +1,4 @@
-#include "pycemit/compile_job.h"
+#include "pycemit/compile_run.h"
 
 #include <fcntl.h>
 #include <sched.h>
@@ -20,36 +20,36 @@
 #include "pycemit/discover.h"
 #include "pycemit/file_io.h"
 #include "pycemit/freshness.h"
-#include "pycemit/source_check.h"
+#include "pycemit/scan.h"
 #include "pycemit/interpreter_cache.h"
 #include "pycemit/manifest.h"
 #include "pycemit/marshal.h"
-#include "pycemit/worker_pool.h"
-#include "pycemit/worker_process.h"
+#include "pycemit/interpreter_pool.h"
+#include "pycemit/interpreter_process.h"
 
 namespace pycemit {
 namespace {
 
-// The indices of `checks`, largest source first: the batch's long compiles
+// The indices of `scans`, largest source first: the batch's long compiles
 // start early, so its end does not wait on one big file while the other
-// workers idle. Outputs do not depend on the order.
-std::vector<std::size_t> largest_first(const std::vector<SourceCheck>& checks) {
-  std::vector<std::size_t> order(checks.size());
+// interpreters idle. Outputs do not depend on the order.
+std::vector<std::size_t> largest_first(const std::vector<SourceScan>& scans) {
+  std::vector<std::size_t> order(scans.size());
   for (std::size_t j = 0; j < order.size(); ++j) order[j] = j;
   std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-    return checks[a].source_identity.size > checks[b].source_identity.size;
+    return scans[a].source_identity.size > scans[b].source_identity.size;
   });
   return order;
 }
 
 
-// Requests in flight (and queued) per worker: enough to keep every worker busy
+// Requests in flight (and queued) per interpreter: enough to keep every interpreter busy
 // while the main thread plans, small enough to bound memory by a few sources.
-constexpr std::size_t kWindowPerWorker = 4;
+constexpr std::size_t kWindowPerProcess = 4;
 
-// Sources checked at a time (source_check.h): bounds the memory the checks
-// hold, and lets compiling start before every source is checked.
-constexpr std::size_t kCheckBatch = 512;
+// Sources scanned at a time (scan.h): bounds the memory the scans
+// hold, and lets compiling start before every source is scanned.
+constexpr std::size_t kScanBatch = 512;
 
 // Thrown to end the run early (--fail-fast).
 struct StopRun {};
@@ -86,9 +86,9 @@ SourceContent read_source(const std::string& path) {
   return content;
 }
 
-class CompileJob {
+class CompileRun {
  public:
-  CompileJob(const CompileOptions& options, WorkerPool& pool, Reporter& reporter)
+  CompileRun(const CompileOptions& options, InterpreterPool& pool, Reporter& reporter)
       : options_(options), reporter_(reporter), pool_(&pool) {}
 
   int run(CompileStats* stats_out);
@@ -107,8 +107,8 @@ class CompileJob {
     FileIdentity source_identity;  // of the source as read for compiling
   };
 
-  void handle_check(std::size_t index, SourceCheck check);
-  void keep_current_outputs(const PlannedSource& plan, const SourceCheck& check);
+  void handle_scan(std::size_t index, SourceScan scan);
+  void keep_current_outputs(const PlannedSource& plan, const SourceScan& scan);
   std::string cache_context() const;
   void handle_reply(CompileReply reply);
   enum class Placement { Written, Linked, AlreadyLinked, Unchanged };
@@ -127,19 +127,19 @@ class CompileJob {
   const CompileOptions& options_;
   Reporter& reporter_;
   Locations locations_;
-  WorkerPool* pool_;
+  InterpreterPool* pool_;
   InterpreterInfo info_;
   marshal::CodeLayout code_layout_ = marshal::CodeLayout::Py311;
   std::map<std::size_t, Pending> pending_;  // by source index
   std::map<std::string, std::string> directory_errors_;  // output directory -> why it cannot be made ("" if made)
   std::set<std::string> swept_dirs_;
-  std::unique_ptr<CheckCache> cache_;
+  std::unique_ptr<StatCache> cache_;
   std::vector<OutputRecord> records_;
   std::vector<SkippedRecord> skipped_;
   CompileStats stats_;
 };
 
-int CompileJob::run(CompileStats* stats_out) {
+int CompileRun::run(CompileStats* stats_out) {
   const auto started = std::chrono::steady_clock::now();
   locations_ = resolve_locations(options_.locations, options_.layout);
   info_ = learn_interpreter(*pool_);
@@ -149,7 +149,7 @@ int CompileJob::run(CompileStats* stats_out) {
                            *options_.expect_cache_tag);
   }
   code_layout_ = marshal::code_layout_for_minor(info_.minor);
-  const int workers_before = pool_->workers_started();
+  const int processes_before = pool_->processes_started();
 
   DiscoverOptions discover_options{locations_.source_root, options_.excludes, locations_.staging_root};
   Discovery discovery = discover_sources(options_.paths, discover_options);
@@ -160,34 +160,34 @@ int CompileJob::run(CompileStats* stats_out) {
   stats_.sources = discovery.sources.size();
   reporter_.set_total(discovery.sources.size());
 
-  CheckSettings settings(options_, locations_, info_);
+  ScanSettings settings(options_, locations_, info_);
   if (options_.clamp_source_mtime) settings.clamp_mtime_to = source_date_epoch();
-  if (options_.check_cache) {
-    cache_ = std::make_unique<CheckCache>(cache_context());
+  if (options_.stat_cache) {
+    cache_ = std::make_unique<StatCache>(cache_context());
     cache_->load();
     if (!options_.force) settings.cache = cache_.get();
   }
 
   // Check a batch of sources on every core, then queue what is stale; the
-  // workers compile one batch while the next is checked.
+  // interpreters compile one batch while the next is scanned.
   const auto& sources = discovery.sources;
-  const std::size_t window = kWindowPerWorker * static_cast<std::size_t>(pool_->max_workers());
+  const std::size_t window = kWindowPerProcess * static_cast<std::size_t>(pool_->max_processes());
   try {
     if (options_.fail_fast && stats_.failed > 0) throw StopRun{};
-    for (std::size_t start = 0; start < sources.size(); start += kCheckBatch) {
+    for (std::size_t start = 0; start < sources.size(); start += kScanBatch) {
       const std::vector<SourceFile> batch(sources.begin() + start,
-                                          sources.begin() + std::min(sources.size(), start + kCheckBatch));
-      std::vector<SourceCheck> checks = check_sources(batch, settings, usable_cores());
-      for (std::size_t j : largest_first(checks)) {
-        handle_check(start + j, std::move(checks[j]));
+                                          sources.begin() + std::min(sources.size(), start + kScanBatch));
+      std::vector<SourceScan> scans = scan_sources(batch, settings, usable_cores());
+      for (std::size_t j : largest_first(scans)) {
+        handle_scan(start + j, std::move(scans[j]));
         while (pool_->outstanding() > window) handle_reply(pool_->next_reply());
       }
     }
     while (pool_->outstanding() > 0) handle_reply(pool_->next_reply());
   } catch (const StopRun&) {
-    pool_->cancel();  // kills the workers; nothing further is written
+    pool_->cancel();  // kills the interpreters; nothing further is written
   }
-  stats_.workers_started = pool_->workers_started() - workers_before;
+  stats_.interpreters_started = pool_->processes_started() - processes_before;
 
   if (cache_) cache_->save();
   if (options_.manifest) write_manifest(*options_.manifest, records_, skipped_);
@@ -203,23 +203,23 @@ int CompileJob::run(CompileStats* stats_out) {
   return stats_.failed > 0 ? kExitFailures : kExitOk;
 }
 
-// Queues the stale outputs of a checked source; reports everything else.
-void CompileJob::handle_check(std::size_t index, SourceCheck check) {
-  if (check.error) {
-    fail_source(check.plan.source.path, *check.error, false);
-    reporter_.source_done(check.plan.source.path);
+// Queues the stale outputs of a scanned source; reports everything else.
+void CompileRun::handle_scan(std::size_t index, SourceScan scan) {
+  if (scan.error) {
+    fail_source(scan.plan.source.path, *scan.error, false);
+    reporter_.source_done(scan.plan.source.path);
     return;
   }
-  for (const auto& out : check.plan.outputs) sweep_directory(std::string(path_dirname(out.path)));
+  for (const auto& out : scan.plan.outputs) sweep_directory(std::string(path_dirname(out.path)));
   Pending p;
-  p.plan = std::move(check.plan);
+  p.plan = std::move(scan.plan);
   bool any_stale = false;
-  for (OutputState state : check.states) {
+  for (OutputState state : scan.states) {
     p.stale.push_back(options_.force || state != OutputState::Current);
     any_stale = any_stale || p.stale.back();
   }
   if (!any_stale) {
-    keep_current_outputs(p.plan, check);
+    keep_current_outputs(p.plan, scan);
     reporter_.source_done(p.plan.source.path);
     return;
   }
@@ -252,7 +252,7 @@ void CompileJob::handle_check(std::size_t index, SourceCheck check) {
   pending_.emplace(index, std::move(p));
 }
 
-void CompileJob::handle_reply(CompileReply reply) {
+void CompileRun::handle_reply(CompileReply reply) {
   auto it = pending_.find(reply.id / 4);
   if (it == pending_.end()) throw std::logic_error("reply for an unknown request");
   Pending& p = it->second;
@@ -275,15 +275,15 @@ void CompileJob::handle_reply(CompileReply reply) {
   }
 }
 
-void CompileJob::finish_source(Pending& p) {
+void CompileRun::finish_source(Pending& p) {
   const std::string& source = p.plan.source.path;
   for (const auto& w : p.warnings) {
     reporter_.warning(source + ":" + std::to_string(w.line) + ": " + w.category + ": " + w.message);
   }
   if (p.failure) {
-    const bool worker_problem = p.failure->type == "WorkerDied" || p.failure->type == "Timeout";
-    fail_source(source, describe_failure(source, *p.failure), !worker_problem);
-    if (!worker_problem && options_.on_error != OnError::Fail && options_.placeholder_for_skipped) {
+    const bool interpreter_problem = p.failure->type == "InterpreterDied" || p.failure->type == "Timeout";
+    fail_source(source, describe_failure(source, *p.failure), !interpreter_problem);
+    if (!interpreter_problem && options_.on_error != OnError::Fail && options_.placeholder_for_skipped) {
       write_placeholders(p.plan);
     }
   } else {
@@ -292,7 +292,7 @@ void CompileJob::finish_source(Pending& p) {
   reporter_.source_done(source);
 }
 
-void CompileJob::write_outputs(Pending& p) {
+void CompileRun::write_outputs(Pending& p) {
   const std::string& source = p.plan.source.path;
   std::vector<std::string> bytes(p.plan.outputs.size());
   try {
@@ -335,10 +335,10 @@ void CompileJob::write_outputs(Pending& p) {
 // Puts bytes[k] at output k: a hardlink to an earlier level with identical
 // bytes (--hardlink-dupes), nothing if the file already holds them, else an
 // atomic write.
-CompileJob::Placement CompileJob::place_output(const Pending& p, std::size_t k, const std::vector<std::string>& bytes) {
+CompileRun::Placement CompileRun::place_output(const Pending& p, std::size_t k, const std::vector<std::string>& bytes) {
   const PlannedOutput& out = p.plan.outputs[k];
   prepare_directory(std::string(path_dirname(out.path)));
-  check_output_path(out.path);
+  refuse_non_regular_output(out.path);
   for (std::size_t j = 0; options_.hardlink_dupes && j < k; ++j) {
     if (bytes[j] != bytes[k]) continue;
     const std::string& twin = p.plan.outputs[j].path;
@@ -354,7 +354,7 @@ CompileJob::Placement CompileJob::place_output(const Pending& p, std::size_t k, 
 
 // Counts, reports and records one output. `bytes`: its content, or nullptr to
 // read it from disk when a manifest or RECORD needs it.
-void CompileJob::note_output(const PlannedSource& plan, const PlannedOutput& out, Placement placement,
+void CompileRun::note_output(const PlannedSource& plan, const PlannedOutput& out, Placement placement,
                              const std::string* bytes) {
   // What this run did to the file: "written", "linked" (made a hardlink to
   // another level's file now), or "unchanged" (already right, linked or not).
@@ -366,7 +366,7 @@ void CompileJob::note_output(const PlannedSource& plan, const PlannedOutput& out
   if (options_.manifest || options_.record) record_output(plan, out, bytes ? *bytes : read_file(out.path), what);
 }
 
-void CompileJob::record_output(const PlannedSource& plan, const PlannedOutput& out, std::string_view bytes,
+void CompileRun::record_output(const PlannedSource& plan, const PlannedOutput& out, std::string_view bytes,
                                const std::string& status) {
   OutputRecord r;
   r.source = plan.source.path;
@@ -383,10 +383,10 @@ void CompileJob::record_output(const PlannedSource& plan, const PlannedOutput& o
 
 // Every output of `plan` is current. With --hardlink-dupes, levels with
 // identical bytes that are separate files (written by a run without the flag)
-// are linked now; no interpreter is needed for that. Outputs the check cache
+// are linked now; no interpreter is needed for that. Outputs the stat cache
 // vouched for were left as that run left them.
-void CompileJob::keep_current_outputs(const PlannedSource& plan, const SourceCheck& check) {
-  const bool relink = options_.hardlink_dupes && !check.from_cache;
+void CompileRun::keep_current_outputs(const PlannedSource& plan, const SourceScan& scan) {
+  const bool relink = options_.hardlink_dupes && !scan.from_cache;
   std::vector<std::optional<std::string>> bytes(plan.outputs.size());
   std::vector<std::string> paths;
   bool failed = false;
@@ -412,16 +412,16 @@ void CompileJob::keep_current_outputs(const PlannedSource& plan, const SourceChe
     note_output(plan, out, placement, bytes[k] ? &*bytes[k] : nullptr);
   }
   if (!cache_ || failed) return;
-  if (check.from_cache) {
+  if (scan.from_cache) {
     cache_->keep(plan.source.absolute);
   } else {
-    cache_->record(plan.source.absolute, check.source_identity, paths, std::vector<bool>(paths.size(), false));
+    cache_->record(plan.source.absolute, scan.source_identity, paths, std::vector<bool>(paths.size(), false));
   }
 }
 
 // Everything besides the sources that decides the outputs' names and bytes:
-// runs that share it share a check cache.
-std::string CompileJob::cache_context() const {
+// runs that share it share a stat cache.
+std::string CompileRun::cache_context() const {
   std::string c = "canonical form 1\n";
   c += info_.executable + "\n" + info_.cache_tag + "\n" + std::to_string(info_.magic_number()) + "\n";
   c += to_string(options_.mode) + "\n" + to_string(options_.layout) + "\n";
@@ -434,7 +434,7 @@ std::string CompileJob::cache_context() const {
   return c;
 }
 
-void CompileJob::fail_source(const std::string& source, const std::string& message, bool is_compile_failure) {
+void CompileRun::fail_source(const std::string& source, const std::string& message, bool is_compile_failure) {
   const OnError policy = is_compile_failure ? options_.on_error : OnError::Fail;
   switch (policy) {
     case OnError::Fail:
@@ -457,7 +457,7 @@ void CompileJob::fail_source(const std::string& source, const std::string& messa
 // An empty file at each output that does not exist: a build system that
 // declared the outputs gets them all, and the interpreter rejects an empty pyc
 // ("bad magic number") and compiles the source instead. Existing files stay.
-void CompileJob::write_placeholders(const PlannedSource& plan) {
+void CompileRun::write_placeholders(const PlannedSource& plan) {
   for (const auto& out : plan.outputs) {
     try {
       if (lstat_path(out.path)) continue;
@@ -472,7 +472,7 @@ void CompileJob::write_placeholders(const PlannedSource& plan) {
 
 // Creates an output directory, once per run: a directory that cannot be made
 // gives every later output in it the same error.
-void CompileJob::prepare_directory(const std::string& dir) {
+void CompileRun::prepare_directory(const std::string& dir) {
   auto [it, first] = directory_errors_.emplace(dir, std::string());
   if (first) {
     try {
@@ -486,7 +486,7 @@ void CompileJob::prepare_directory(const std::string& dir) {
 
 // Removes, once per run, what a killed earlier run left in an output
 // directory (temporary files), whether or not this run writes there.
-void CompileJob::sweep_directory(const std::string& dir) {
+void CompileRun::sweep_directory(const std::string& dir) {
   if (swept_dirs_.insert(dir).second) remove_stale_temporaries(dir);
 }
 
@@ -502,10 +502,10 @@ void write_stats(const std::string& path, const CompileStats& stats) {
       {"unchanged", stats.unchanged},
       {"failed", stats.failed},
       {"skipped", stats.skipped},
-      {"workers_started", stats.workers_started},
+      {"interpreters_started", stats.interpreters_started},
       {"seconds", stats.seconds},
       {"peak_rss_kib", self.ru_maxrss},
-      {"worker_peak_rss_kib", children.ru_maxrss},
+      {"interpreter_peak_rss_kib", children.ru_maxrss},
   };
   write_file_atomically(path, doc.dump(2) + "\n", 0644);
 }
@@ -542,19 +542,19 @@ int run_compile(const CompileOptions& options, Reporter& reporter, CompileStats*
   CompileStats counts;
   int status;
   {
-    WorkerPool pool(resolve_executable(options.python), options.jobs > 0 ? options.jobs : usable_cores(),
+    InterpreterPool pool(resolve_executable(options.python), options.jobs > 0 ? options.jobs : usable_cores(),
                     options.timeout);
-    status = CompileJob(options, pool, reporter).run(&counts);
-  }  // the workers are reaped here, so their peak memory is known
+    status = CompileRun(options, pool, reporter).run(&counts);
+  }  // the interpreters are reaped here, so their peak memory is known
   if (options.stats) write_stats(*options.stats, counts);
   if (stats) *stats = counts;
   return status;
 }
 
-int run_compile(const CompileOptions& options, WorkerPool& pool, Reporter& reporter, CompileStats* stats) {
+int run_compile(const CompileOptions& options, InterpreterPool& pool, Reporter& reporter, CompileStats* stats) {
   validate_options(options);
   CompileStats counts;
-  const int status = CompileJob(options, pool, reporter).run(&counts);
+  const int status = CompileRun(options, pool, reporter).run(&counts);
   if (options.stats) write_stats(*options.stats, counts);
   if (stats) *stats = counts;
   return status;

@@ -1,4 +1,4 @@
-#include "pycemit/check_cache.h"
+#include "pycemit/stat_cache.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -17,25 +17,25 @@ namespace {
 
 using namespace std::chrono_literals;
 
-class CheckCacheTest : public ::testing::Test {
+class StatCacheTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ::setenv("PYCEMIT_CACHE_DIR", cache_dir_.path().c_str(), 1);
     source_ = tree_.write("m.py", "x = 1\n");
     pyc_ = tree_.write("__pycache__/m.cpython-312.pyc", "pyc bytes");
     // Older than the racy window of a cache created from now on.
-    std::this_thread::sleep_for(std::chrono::nanoseconds(CheckCache::kRacyWindowNs) + 20ms);
+    std::this_thread::sleep_for(std::chrono::nanoseconds(StatCache::kRacyWindowNs) + 20ms);
   }
   void TearDown() override { ::unsetenv("PYCEMIT_CACHE_DIR"); }
 
   // A cache of this context with `source` recorded current, saved.
   void record_and_save(const std::string& context = "context") {
-    CheckCache cache(context);
+    StatCache cache(context);
     cache.record(source_, *identity_of(source_, true), {pyc_}, {false});
     cache.save();
   }
   bool unchanged(const std::string& context = "context") {
-    CheckCache cache(context);
+    StatCache cache(context);
     cache.load();
     return cache.unchanged(source_, {pyc_});
   }
@@ -44,17 +44,17 @@ class CheckCacheTest : public ::testing::Test {
   std::string source_, pyc_;
 };
 
-TEST_F(CheckCacheTest, UnchangedFilesAreRecognisedAfterSaveAndLoad) {
+TEST_F(StatCacheTest, UnchangedFilesAreRecognisedAfterSaveAndLoad) {
   record_and_save();
   EXPECT_TRUE(unchanged());
   EXPECT_FALSE(unchanged("another context")) << "a context has its own file";
-  CheckCache cache("context");
+  StatCache cache("context");
   cache.load();
   EXPECT_FALSE(cache.unchanged(source_, {pyc_, pyc_})) << "other outputs";
   EXPECT_FALSE(cache.unchanged(tree_ / "other.py", {pyc_}));
 }
 
-TEST_F(CheckCacheTest, AnEditWithTheSameSizeAndMtimeIsSeen) {
+TEST_F(StatCacheTest, AnEditWithTheSameSizeAndMtimeIsSeen) {
   record_and_save();
   struct stat before{};
   ASSERT_EQ(::stat(source_.c_str(), &before), 0);
@@ -65,7 +65,7 @@ TEST_F(CheckCacheTest, AnEditWithTheSameSizeAndMtimeIsSeen) {
   EXPECT_FALSE(unchanged());
 }
 
-TEST_F(CheckCacheTest, AnOutputEditedInPlaceOrReplacedIsSeen) {
+TEST_F(StatCacheTest, AnOutputEditedInPlaceOrReplacedIsSeen) {
   record_and_save();
   const int fd = ::open(pyc_.c_str(), O_WRONLY);
   ASSERT_GE(fd, 0);
@@ -78,26 +78,26 @@ TEST_F(CheckCacheTest, AnOutputEditedInPlaceOrReplacedIsSeen) {
   EXPECT_FALSE(unchanged());
 }
 
-TEST_F(CheckCacheTest, RacyFilesAreNotRecorded) {
-  CheckCache cache("context");  // the run starts now
+TEST_F(StatCacheTest, RacyFilesAreNotRecorded) {
+  StatCache cache("context");  // the run starts now
   tree_.write("m.py", "x = 3\n");  // changed within the racy window of the run's start
   cache.record(source_, *identity_of(source_, true), {pyc_}, {false});
   cache.save();
   EXPECT_FALSE(unchanged());
 }
 
-TEST_F(CheckCacheTest, OutputsWrittenInTheRunAreRecorded) {
-  CheckCache cache("context");
+TEST_F(StatCacheTest, OutputsWrittenInTheRunAreRecorded) {
+  StatCache cache("context");
   tree_.write("__pycache__/m.cpython-312.pyc", "fresh pyc");  // this run wrote it
   cache.record(source_, *identity_of(source_, true), {pyc_}, {true});
   cache.save();
   EXPECT_TRUE(unchanged());
 }
 
-TEST_F(CheckCacheTest, KeptEntriesSurviveAndOthersAreDropped) {
+TEST_F(StatCacheTest, KeptEntriesSurviveAndOthersAreDropped) {
   record_and_save();
   {
-    CheckCache cache("context");
+    StatCache cache("context");
     cache.load();
     ASSERT_TRUE(cache.unchanged(source_, {pyc_}));
     cache.keep(source_);
@@ -105,16 +105,16 @@ TEST_F(CheckCacheTest, KeptEntriesSurviveAndOthersAreDropped) {
   }
   EXPECT_TRUE(unchanged());
   {
-    CheckCache cache("context");
+    StatCache cache("context");
     cache.load();
     cache.save();  // this run saw nothing: its record is empty
   }
   EXPECT_FALSE(unchanged());
 }
 
-TEST_F(CheckCacheTest, ACorruptOrMissingCacheMeansACheckInFull) {
+TEST_F(StatCacheTest, ACorruptOrMissingCacheMeansACheckInFull) {
   record_and_save();
-  CheckCache probe("context");
+  StatCache probe("context");
   ASSERT_FALSE(probe.path().empty());
   std::string data = read_file(probe.path());
   data.resize(data.size() - 5);
@@ -127,7 +127,7 @@ TEST_F(CheckCacheTest, ACorruptOrMissingCacheMeansACheckInFull) {
   ::unsetenv("PYCEMIT_CACHE_DIR");
   ::setenv("HOME", "relative", 1);  // no usable cache directory at all
   ::unsetenv("XDG_CACHE_HOME");
-  CheckCache none("context");
+  StatCache none("context");
   EXPECT_TRUE(none.path().empty());
   none.save();  // silently nothing
   ::setenv("HOME", saved_home.c_str(), 1);

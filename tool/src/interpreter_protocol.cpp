@@ -1,4 +1,4 @@
-#include "pycemit/worker_protocol.h"
+#include "pycemit/interpreter_protocol.h"
 
 #include <charconv>
 

@@ -1,11 +1,11 @@
-#include "pycemit/worker_protocol.h"
+#include "pycemit/interpreter_protocol.h"
 
 #include <gtest/gtest.h>
 
 namespace pycemit::protocol {
 namespace {
 
-TEST(WorkerProtocol, RoundTripsFramesFedByteByByte) {
+TEST(InterpreterProtocol, RoundTripsFramesFedByteByByte) {
   const std::string binary("a\0b\xff", 4);
   std::string stream = encode_frame(kCompile, {"7", "1", "pkg/m.py", binary}) + encode_frame(kFailed, {});
   FrameReader reader;
@@ -22,7 +22,7 @@ TEST(WorkerProtocol, RoundTripsFramesFedByteByByte) {
   EXPECT_EQ(reader.buffered(), 0u);
 }
 
-TEST(WorkerProtocol, RejectsJunk) {
+TEST(InterpreterProtocol, RejectsJunk) {
   FrameReader text;
   text.feed("Hello, I am not a frame\n");
   EXPECT_THROW(text.next(), ProtocolError);  // "Hell" as a length is > kMaxPayload
@@ -40,7 +40,7 @@ TEST(WorkerProtocol, RejectsJunk) {
   EXPECT_THROW(empty.next(), ProtocolError);
 }
 
-TEST(WorkerProtocol, IntegerFields) {
+TEST(InterpreterProtocol, IntegerFields) {
   EXPECT_EQ(parse_int_field("42"), 42);
   EXPECT_EQ(parse_int_field("-1"), -1);
   EXPECT_THROW(parse_int_field(""), ProtocolError);

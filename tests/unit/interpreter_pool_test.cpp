@@ -1,13 +1,13 @@
-// The worker pool against real interpreters, and against fake ones that die,
+// The interpreter pool against real interpreters, and against fake ones that die,
 // hang or write junk.
-#include "pycemit/worker_pool.h"
+#include "pycemit/interpreter_pool.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include <map>
 
-#include "pycemit/worker_process.h"
+#include "pycemit/interpreter_process.h"
 #include "test_interpreters.h"
 #include "test_tree.h"
 
@@ -26,20 +26,20 @@ std::string script(const testing::TempTree& t, const std::string& name, const st
   return path;
 }
 
-TEST(WorkerPool, HandshakeReportsEveryInterpreter) {
+TEST(InterpreterPool, HandshakeReportsEveryInterpreter) {
   for (const auto& python : testing::installed_cpythons()) {
-    WorkerPool pool(python, 1, 60s);
+    InterpreterPool pool(python, 1, 60s);
     const InterpreterInfo& info = pool.handshake();
     EXPECT_EQ(info.implementation, "cpython");
     EXPECT_EQ(info.executable, python);
     EXPECT_EQ(info.magic_number(), *known_magic_number(info.minor)) << python;
-    EXPECT_EQ(pool.workers_started(), 1);
+    EXPECT_EQ(pool.processes_started(), 1);
   }
 }
 
-TEST(WorkerPool, CompilesAndReportsErrorsAndWarnings) {
+TEST(InterpreterPool, CompilesAndReportsErrorsAndWarnings) {
   const std::string python = testing::installed_cpythons().back();
-  WorkerPool pool(python, 2, 60s);
+  InterpreterPool pool(python, 2, 60s);
   pool.submit(request(1, "x = 1\n"));
   pool.submit(request(2, "def f(:\n  pass\n"));
   pool.submit(request(3, "x = 1 is 1\n"));
@@ -61,11 +61,11 @@ TEST(WorkerPool, CompilesAndReportsErrorsAndWarnings) {
   EXPECT_EQ(replies[3].warnings[0].category, "SyntaxWarning");
   EXPECT_EQ(replies[3].warnings[0].line, 1);
   ASSERT_TRUE(replies[4].code);
-  EXPECT_LE(pool.workers_started(), 2);
+  EXPECT_LE(pool.processes_started(), 2);
 }
 
 // A fake interpreter: the real one running the real bootstrap, patched so that
-// compiling a source containing DIE, HANG or JUNK makes the worker exit, sleep
+// compiling a source containing DIE, HANG or JUNK makes the interpreter exit, sleep
 // forever, or write bytes that are not a frame.
 std::string misbehaving_python(const testing::TempTree& t, const std::string& python) {
   return script(t, "misbehaving python", "#!" + python + " -S\n" + R"PY(import os, sys
@@ -89,7 +89,7 @@ os.execv(sys.executable, [sys.executable] + args[:-1] + [program])
 )PY");
 }
 
-std::map<std::uint64_t, CompileReply> drain(WorkerPool& pool) {
+std::map<std::uint64_t, CompileReply> drain(InterpreterPool& pool) {
   std::map<std::uint64_t, CompileReply> replies;
   while (pool.outstanding() > 0) {
     CompileReply r = pool.next_reply();
@@ -98,23 +98,23 @@ std::map<std::uint64_t, CompileReply> drain(WorkerPool& pool) {
   return replies;
 }
 
-TEST(WorkerPool, AWorkerThatDiesIsReplacedAndOnlyItsFileFails) {
+TEST(InterpreterPool, AnInterpreterThatDiesIsReplacedAndOnlyItsFileFails) {
   testing::TempTree t;
-  WorkerPool pool(misbehaving_python(t, testing::installed_cpythons().back()), 1, 60s);
+  InterpreterPool pool(misbehaving_python(t, testing::installed_cpythons().back()), 1, 60s);
   pool.handshake();
   pool.submit(request(1, "x = 'DIE'\n"));
   pool.submit(request(2, "y = 2\n"));
   auto replies = drain(pool);
   ASSERT_FALSE(replies[1].code);
-  EXPECT_EQ(replies[1].failure.type, "WorkerDied");
+  EXPECT_EQ(replies[1].failure.type, "InterpreterDied");
   EXPECT_NE(replies[1].failure.message.find("exited with status 9"), std::string::npos) << replies[1].failure.message;
-  EXPECT_TRUE(replies[2].code) << "the request waiting in the dead worker's pipe goes to a new worker";
-  EXPECT_EQ(pool.workers_started(), 2);
+  EXPECT_TRUE(replies[2].code) << "the request waiting in the dead interpreter's pipe goes to a new interpreter";
+  EXPECT_EQ(pool.processes_started(), 2);
 }
 
-TEST(WorkerPool, AHangingFileTimesOutAndTheRestGoesOn) {
+TEST(InterpreterPool, AHangingFileTimesOutAndTheRestGoesOn) {
   testing::TempTree t;
-  WorkerPool pool(misbehaving_python(t, testing::installed_cpythons().back()), 1, 1500ms);
+  InterpreterPool pool(misbehaving_python(t, testing::installed_cpythons().back()), 1, 1500ms);
   pool.handshake();
   pool.submit(request(1, "x = 'HANG'\n"));
   pool.submit(request(2, "y = 2\n"));
@@ -127,23 +127,23 @@ TEST(WorkerPool, AHangingFileTimesOutAndTheRestGoesOn) {
   EXPECT_TRUE(replies[2].code);
 }
 
-TEST(WorkerPool, JunkOnTheProtocolChannelFailsThatFileOnly) {
+TEST(InterpreterPool, JunkOnTheProtocolChannelFailsThatFileOnly) {
   testing::TempTree t;
-  WorkerPool pool(misbehaving_python(t, testing::installed_cpythons().back()), 1, 60s);
+  InterpreterPool pool(misbehaving_python(t, testing::installed_cpythons().back()), 1, 60s);
   pool.handshake();
   pool.submit(request(1, "x = 'JUNK'\n"));
   pool.submit(request(2, "y = 2\n"));
   auto replies = drain(pool);
   ASSERT_FALSE(replies[1].code);
-  EXPECT_EQ(replies[1].failure.type, "WorkerDied");
+  EXPECT_EQ(replies[1].failure.type, "InterpreterDied");
   EXPECT_NE(replies[1].failure.message.find("not a pycemit reply"), std::string::npos) << replies[1].failure.message;
   EXPECT_TRUE(replies[2].code);
 }
 
-TEST(WorkerPool, RefusesWhatIsNotAPythonHandshake) {
+TEST(InterpreterPool, RefusesWhatIsNotAPythonHandshake) {
   testing::TempTree t;
   const auto expect_refused = [](const std::string& interpreter, const std::string& fragment) {
-    WorkerPool pool(interpreter, 1, 3s);
+    InterpreterPool pool(interpreter, 1, 3s);
     try {
       pool.handshake();
       ADD_FAILURE() << "accepted " << interpreter;
@@ -155,7 +155,7 @@ TEST(WorkerPool, RefusesWhatIsNotAPythonHandshake) {
                  "no pycemit handshake (not a Python interpreter?): bad frame length");
   expect_refused(script(t, "exits", "#!/bin/sh\necho oops >&2\nexit 4\n"), "exited with status 4 (it said: oops)");
   expect_refused(script(t, "hangs", "#!/bin/sh\nexec sleep 60\n"), "no answer within 3 s");
-  EXPECT_THROW(WorkerPool(t / "missing", 1, 1s).handshake(), InterpreterError);
+  EXPECT_THROW(InterpreterPool(t / "missing", 1, 1s).handshake(), InterpreterError);
 }
 
 }  // namespace

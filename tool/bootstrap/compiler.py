@@ -1,21 +1,21 @@
-# pycemit's compile worker: runs inside the target interpreter (CPython 3.8+),
+# pycemit's compiler program: runs inside the target interpreter (CPython 3.8+),
 # embedded in the pycemit binary and started as
 #   python -S -s -B -c <stub> <this program>
 # with PYTHONHASHSEED=0, no other PYTHON* variables, and "/" as working directory.
-# The stub (tool/src/worker_process.cpp) refuses interpreters that are not
+# The stub (tool/src/interpreter_process.cpp) refuses interpreters that are not
 # CPython >= 3.8 before this program is parsed.
 #
-# Protocol (the C++ side is tool/src/worker_protocol.cpp): frames on fd 0 / fd 1.
+# Protocol (the C++ side is tool/src/interpreter_protocol.cpp): frames on fd 0 / fd 1.
 #   frame   = u32 LE payload length, payload
 #   payload = 1 byte kind, then fields; field = u32 LE length, bytes.
 #   Integers travel as ASCII decimal fields.
-# Worker -> pycemit, once at start:
+# interpreter -> pycemit, once at start:
 #   'H' hello: implementation, version, cache_tag, magic (4 bytes), marshal
 #       version, sys.executable, probe bytes, importlib.util.source_hash(probe)
-# pycemit -> worker:
+# pycemit -> interpreter:
 #   'C' compile: request id, optimization level, embedded path (file-system
 #       bytes), source bytes
-# Worker -> pycemit, one reply per request:
+# interpreter -> pycemit, one reply per request:
 #   'K' compiled: request id, marshal.dumps(code), then per warning:
 #       category, line, message
 #   'E' failed: request id, exception type, message, line, column (offset as
@@ -107,7 +107,7 @@ def main():
         except EOFError:
             return
         if kind != b"C" or len(fields) != 4:
-            sys.stderr.write("pycemit worker: unexpected request %r\n" % kind)
+            sys.stderr.write("pycemit compiler: unexpected request %r\n" % kind)
             return
         request_id, optimize, path_bytes, source = fields
         path = path_bytes.decode("utf-8", "surrogateescape")

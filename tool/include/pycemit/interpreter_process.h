@@ -21,31 +21,31 @@ namespace pycemit {
 // The program given to `python -c`: refuses (with a protocol 'R' frame and exit
 // status 3) anything that is not CPython >= 3.8, in a syntax that Python 2 and
 // old Python 3 can parse, then runs the bootstrap program passed as argv[1].
-std::string_view worker_stub_source();
+std::string_view interpreter_stub_source();
 
 // The absolute path of `program`: itself if it contains '/', else the first
 // executable match on $PATH. Throws InterpreterError ("python3: not found on PATH",
 // "<path>: not an executable file").
 std::string resolve_executable(const std::string& program);
 
-// The environment workers get: `parent` minus PYTHON* variables, plus PYTHONHASHSEED=0.
-std::vector<std::string> worker_environment(char** parent);
+// The environment interpreters get: `parent` minus PYTHON* variables, plus PYTHONHASHSEED=0.
+std::vector<std::string> interpreter_environment(char** parent);
 
-class WorkerProcess {
+class InterpreterProcess {
  public:
   // Starts `interpreter` (an absolute path) with the bootstrap program. Returns
   // once the process exists; its handshake arrives later on output_fd(). Throws
   // InterpreterError if it cannot be started (exec failure, with errno's text).
-  explicit WorkerProcess(const std::string& interpreter);
-  ~WorkerProcess();  // kills (SIGKILL) and reaps the process if still running
-  WorkerProcess(const WorkerProcess&) = delete;
-  WorkerProcess& operator=(const WorkerProcess&) = delete;
+  explicit InterpreterProcess(const std::string& interpreter);
+  ~InterpreterProcess();  // kills (SIGKILL) and reaps the process if still running
+  InterpreterProcess(const InterpreterProcess&) = delete;
+  InterpreterProcess& operator=(const InterpreterProcess&) = delete;
 
   pid_t pid() const { return pid_; }
   // Pipe ends, all non-blocking.
-  int input_fd() const { return input_fd_; }    // requests to the worker
-  int output_fd() const { return output_fd_; }  // replies from the worker
-  int stderr_fd() const { return stderr_fd_; }  // the worker's standard error
+  int input_fd() const { return input_fd_; }    // requests to the interpreter
+  int output_fd() const { return output_fd_; }  // replies from the interpreter
+  int stderr_fd() const { return stderr_fd_; }  // the interpreter's standard error
 
   // Sends SIGKILL to its process group and reaps it. Returns a description of
   // how it ended ("killed by signal 9 (Killed)", "exited with status 1").

@@ -1,4 +1,4 @@
-// The check cache: which sources had all their outputs current at the end of a
+// The stat cache: which sources had all their outputs current at the end of a
 // run, with the identity of every file involved, so that a rerun with nothing
 // changed reads no file at all (Ninja's model: stat, compare, done).
 //
@@ -48,7 +48,7 @@ FileIdentity identity_of(const struct stat& st);
 // nullopt if it does not exist.
 std::optional<FileIdentity> identity_of(const std::string& path, bool follow_symlinks);
 
-class CheckCache {
+class StatCache {
  public:
   // Identities at least this close to the run's start are never recorded.
   static constexpr std::int64_t kRacyWindowNs = 50'000'000;           // 50 ms: kernel clock ticks
@@ -56,7 +56,7 @@ class CheckCache {
 
   // The cache of `context` (any text; it is hashed into the file name), empty
   // until load(). The run starts now.
-  explicit CheckCache(const std::string& context);
+  explicit StatCache(const std::string& context);
 
   // Reads this context's cache file, if any. Never throws.
   void load();

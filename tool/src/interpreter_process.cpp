@@ -1,4 +1,4 @@
-#include "pycemit/worker_process.h"
+#include "pycemit/interpreter_process.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -30,7 +30,7 @@ if impl != "cpython" or v < (3, 8):
     out.write(struct.pack("<I", len(payload)) + payload)
     out.flush()
     sys.exit(3)
-exec(compile(sys.argv[1], "<pycemit-worker>", "exec"))
+exec(compile(sys.argv[1], "<pycemit-compiler>", "exec"))
 )";
 
 std::string describe(int status) {
@@ -53,7 +53,7 @@ void make_pipe(int fds[2]) {
 
 }  // namespace
 
-std::string_view worker_stub_source() { return kStub; }
+std::string_view interpreter_stub_source() { return kStub; }
 
 std::string resolve_executable(const std::string& program) {
   if (program.empty()) throw InterpreterError("no interpreter given");
@@ -84,7 +84,7 @@ std::string resolve_executable(const std::string& program) {
   throw InterpreterError(program + ": not found on PATH");
 }
 
-std::vector<std::string> worker_environment(char** parent) {
+std::vector<std::string> interpreter_environment(char** parent) {
   std::vector<std::string> env;
   for (char** e = parent; e && *e; ++e) {
     if (std::strncmp(*e, "PYTHON", 6) != 0) env.emplace_back(*e);
@@ -93,8 +93,8 @@ std::vector<std::string> worker_environment(char** parent) {
   return env;
 }
 
-WorkerProcess::WorkerProcess(const std::string& interpreter) {
-  const std::vector<std::string> env = worker_environment(environ);
+InterpreterProcess::InterpreterProcess(const std::string& interpreter) {
+  const std::vector<std::string> env = interpreter_environment(environ);
   const std::string stub(kStub);
   const std::string program(bootstrap_source());
   std::vector<const char*> argv = {interpreter.c_str(), "-S", "-s", "-B", "-c", stub.c_str(), program.c_str(), nullptr};
@@ -113,7 +113,7 @@ WorkerProcess::WorkerProcess(const std::string& interpreter) {
   if (pid_ < 0) {
     const int e = errno;
     for (int fd : {in[0], in[1], out[0], out[1], err[0], err[1], exec_status[0], exec_status[1]}) ::close(fd);
-    throw InterpreterError(std::string("cannot start a worker: fork: ") + std::strerror(e));
+    throw InterpreterError(std::string("cannot start an interpreter: fork: ") + std::strerror(e));
   }
   if (pid_ == 0) {
     // Child: only async-signal-safe calls from here to exec.
@@ -155,24 +155,24 @@ WorkerProcess::WorkerProcess(const std::string& interpreter) {
   }
 }
 
-WorkerProcess::~WorkerProcess() {
+InterpreterProcess::~InterpreterProcess() {
   terminate();
   close_fds();
 }
 
-void WorkerProcess::close_fds() {
+void InterpreterProcess::close_fds() {
   for (int* fd : {&input_fd_, &output_fd_, &stderr_fd_}) {
     if (*fd >= 0) ::close(*fd);
     *fd = -1;
   }
 }
 
-std::string WorkerProcess::terminate() { return reap(true); }
+std::string InterpreterProcess::terminate() { return reap(true); }
 
-std::string WorkerProcess::wait_for_exit(std::chrono::milliseconds grace) {
+std::string InterpreterProcess::wait_for_exit(std::chrono::milliseconds grace) {
   // It closed its output, so it should be exiting; one that lingers (it
   // closed the pipe but kept running) is killed when the grace period ends.
-  // WNOWAIT leaves the exited worker a zombie, so its process group cannot be
+  // WNOWAIT leaves the exited interpreter a zombie, so its process group cannot be
   // reused before reap() kills what is left of it.
   const auto deadline = std::chrono::steady_clock::now() + grace;
   while (pid_ > 0 && std::chrono::steady_clock::now() < deadline) {
@@ -183,10 +183,10 @@ std::string WorkerProcess::wait_for_exit(std::chrono::milliseconds grace) {
   return reap(true);
 }
 
-std::string WorkerProcess::reap(bool kill_first) {
+std::string InterpreterProcess::reap(bool kill_first) {
   if (pid_ <= 0) return how_it_ended_;
   if (kill_first) {
-    // The worker leads its own process group: a wrapper script that did not
+    // The interpreter leads its own process group: a wrapper script that did not
     // exec the interpreter goes with everything it started.
     ::kill(-pid_, SIGKILL);
     ::kill(pid_, SIGKILL);
