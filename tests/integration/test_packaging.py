@@ -1,4 +1,4 @@
-"""Packaging (issue 7, points 1 and 9): a package staged under a staging root
+"""Packaging: a package staged under a staging root
 (DESTDIR, buildroot) is compiled there for its run-time location, in the
 __pycache__ layout and as a run-time pycache prefix tree, then moved to its
 real place and imported by the interpreter, which must use pycemit's pycs.

@@ -1,4 +1,4 @@
-"""Packaging (issue 7, points 5 and 6): `pycemit check` and `pycemit prune` on
+"""Packaging: `pycemit check` and `pycemit prune` on
 trees with stale, missing, orphaned and non-canonical pycs, in the __pycache__
 layout and in a run-time pycache prefix tree under a staging root."""
 import os

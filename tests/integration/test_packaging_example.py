@@ -1,4 +1,4 @@
-"""Runs examples/distro/build-and-stage.sh (issue 7, point 8) with several
+"""Runs examples/distro/build-and-stage.sh with several
 interpreters, then checks what it left behind independently of the script's own
 checks: installed pycs verified inside the interpreter with their run-time
 embedded paths, RECORD hashes, manifests, hardlinks; and that the script fails

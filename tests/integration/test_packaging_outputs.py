@@ -1,4 +1,4 @@
-"""Packaging (issue 7, points 2, 3 and 4): --hardlink-dupes, --manifest,
+"""Packaging: --hardlink-dupes, --manifest,
 --record and --on-error, on a package staged under a staging root (paths with
 spaces) and checked against the files on disk and the target interpreters."""
 import hashlib

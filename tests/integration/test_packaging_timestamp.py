@@ -1,4 +1,4 @@
-"""Packaging (issue 7, point 7): timestamp-mode pycs made reproducible with
+"""Packaging: timestamp-mode pycs made reproducible with
 SOURCE_DATE_EPOCH and --clamp-source-mtime, as Fedora's buildroot policy does
 (clamp mtimes, then compile)."""
 import os
