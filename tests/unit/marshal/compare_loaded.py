@@ -11,7 +11,9 @@ marshal.loads in this interpreter and compares the two objects recursively:
     counterpart in the other;
   - slices by start, stop, step;
   - code objects by every co_* attribute (methods such as co_lines() and
-    co_positions() by what they return), recursively.
+    co_positions() by what they return), recursively;
+  - mutable objects (lists, dicts, sets) by identity too: one object on one
+    side is one object on the other, two are two.
 Prints "OK NAME" or "MISMATCH NAME WHERE: WHAT" for each pair, in name order.
 Runs on CPython 3.8+ and PyPy 3.9+ (no newer syntax).
 """
@@ -38,7 +40,7 @@ def code_attributes(code):
         value = getattr(code, name)
         if callable(value):
             try:
-                value = list(value())
+                value = tuple(value())  # immutable: identities concern loaded objects only
             except Exception as e:  # the same failure on both sides compares equal
                 value = "raises %s" % type(e).__name__
         result.append((name, value))
@@ -49,17 +51,33 @@ def is_mapping(value):
     return isinstance(value, dict) or (FrozenDict is not None and isinstance(value, FrozenDict))
 
 
-def diff(a, b, where):
+class Identities:
+    """The pairing of mutable objects seen so far: id on one side -> id on the other."""
+
+    def __init__(self):
+        self.a_to_b = {}
+        self.b_to_a = {}
+
+    def pair(self, a, b):
+        """False when `a` or `b` was already paired with another object."""
+        if self.a_to_b.setdefault(id(a), id(b)) != id(b):
+            return False
+        return self.b_to_a.setdefault(id(b), id(a)) == id(a)
+
+
+def diff(a, b, where, identities):
     """None when `a` and `b` are identical as described above, else a message."""
     if type(a) is not type(b):
         return "%s: type %s != %s" % (where, type(a).__name__, type(b).__name__)
+    if isinstance(a, (list, dict, set)) and not identities.pair(a, b):
+        return "%s: shared differently (one object on one side, two on the other)" % where
     if isinstance(a, CodeType):
         attributes_a = code_attributes(a)
         attributes_b = code_attributes(b)
         if [n for n, _ in attributes_a] != [n for n, _ in attributes_b]:
             return "%s: different co_* attributes" % where
         for (name, x), (_, y) in zip(attributes_a, attributes_b):
-            d = diff(x, y, where + "." + name)
+            d = diff(x, y, where + "." + name, identities)
             if d:
                 return d
         return None
@@ -75,7 +93,7 @@ def diff(a, b, where):
         if len(a) != len(b):
             return "%s: length %d != %d" % (where, len(a), len(b))
         for i, (x, y) in enumerate(zip(a, b)):
-            d = diff(x, y, "%s[%d]" % (where, i))
+            d = diff(x, y, "%s[%d]" % (where, i), identities)
             if d:
                 return d
         return None
@@ -84,7 +102,7 @@ def diff(a, b, where):
             return "%s: set %r != %r" % (where, a, b)
         rest = list(b)
         for x in a:
-            match = [y for y in rest if diff(x, y, where) is None]
+            match = [y for y in rest if diff(x, y, where, Identities()) is None]
             if not match:
                 return "%s: element %r has no identical counterpart in %r" % (where, x, b)
             rest.remove(match[0])
@@ -95,12 +113,13 @@ def diff(a, b, where):
         if len(items_a) != len(items_b):
             return "%s: %d items != %d" % (where, len(items_a), len(items_b))
         for i, ((ka, va), (kb, vb)) in enumerate(zip(items_a, items_b)):
-            d = diff(ka, kb, "%s.key[%d]" % (where, i)) or diff(va, vb, "%s[%r]" % (where, ka))
+            d = (diff(ka, kb, "%s.key[%d]" % (where, i), identities)
+                 or diff(va, vb, "%s[%r]" % (where, ka), identities))
             if d:
                 return d
         return None
     if isinstance(a, slice):
-        return diff((a.start, a.stop, a.step), (b.start, b.stop, b.step), where)
+        return diff((a.start, a.stop, a.step), (b.start, b.stop, b.step), where, identities)
     if a != b:
         return "%s: %r != %r" % (where, a, b)
     return None
@@ -123,7 +142,7 @@ def main():
         except Exception as e:
             print("MISMATCH %s load: %s: %s" % (name, type(e).__name__, e))
             continue
-        d = diff(original, canonical, name)
+        d = diff(original, canonical, name, Identities())
         print("OK %s" % name if d is None else "MISMATCH %s %s" % (name, d))
         sys.stdout.flush()
 

@@ -219,6 +219,18 @@ TEST(MarshalFrozenDict, FrozenDictsHoldingAMutableObjectKeepTheirIdentity) {
                                   .list(0)
                                   .null()
                                   .bytes());
+  // Two frozendicts holding the same list stay two objects, as tuples would.
+  const std::string same_list = Stream()
+                                    .small_tuple(2)
+                                    .frozendict()
+                                    .short_ascii("a", false, kRef)
+                                    .list(0, kRef)
+                                    .null()
+                                    .frozendict()
+                                    .ref(0)
+                                    .ref(1)
+                                    .null();
+  EXPECT_BYTES_EQ(canon(same_list), same_list);
   // One such object referenced twice stays one object.
   const std::string shared = Stream().small_tuple(2).frozendict(kRef).short_ascii("a").set(0).null().ref(0);
   EXPECT_BYTES_EQ(canon(shared), shared);
