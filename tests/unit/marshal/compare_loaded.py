@@ -22,6 +22,9 @@ import marshal
 import os
 import struct
 import sys
+import warnings
+
+warnings.simplefilter("ignore", DeprecationWarning)  # co_lnotab on 3.12+
 
 CodeType = type(compile("", "", "exec"))
 FrozenDict = getattr(builtins, "frozendict", None)

@@ -144,7 +144,7 @@ Corpus make_corpus(const Interpreter& interpreter, const std::string& state, con
   return corpus;
 }
 
-// Every interpreter with its corpora, made once for all tests.
+// One interpreter with its corpora.
 struct Subject {
   Interpreter interpreter;
   Corpus fresh;        // PYTHONHASHSEED=0, nothing else in the process
@@ -152,121 +152,130 @@ struct Subject {
   Corpus other_seed;   // PYTHONHASHSEED=1, fresh
 };
 
-const std::vector<std::unique_ptr<Subject>>& subjects() {
-  static const auto all = [] {
-    std::vector<std::unique_ptr<Subject>> result;
-    for (const auto& python : installed_cpython_interpreters()) {
-      auto subject = std::make_unique<Subject>();
-      subject->interpreter = describe(python);
-      subject->fresh = make_corpus(subject->interpreter, "fresh", "0");
-      subject->busy = make_corpus(subject->interpreter, "busy", "0");
-      subject->other_seed = make_corpus(subject->interpreter, "fresh", "1");
-      result.push_back(std::move(subject));
-    }
-    return result;
-  }();
-  return all;
+Subject make_subject(const TestInterpreter& python) {
+  Subject subject;
+  subject.interpreter = describe(python);
+  subject.fresh = make_corpus(subject.interpreter, "fresh", "0");
+  subject.busy = make_corpus(subject.interpreter, "busy", "0");
+  subject.other_seed = make_corpus(subject.interpreter, "fresh", "1");
+  return subject;
 }
 
-std::string label(const Interpreter& interpreter) { return interpreter.label; }
+// The checks of one subject. They run in one test, so that ctest (one process
+// per test) makes the corpora once.
 
-TEST(MarshalInterpreters, AtLeastThreeInterpretersWithCorpora) {
-  EXPECT_GE(subjects().size(), 3u);
-  for (const auto& subject : subjects()) {
-    SCOPED_TRACE(label(subject->interpreter));
-    EXPECT_GE(subject->fresh.names.size(), 30u);
-    EXPECT_EQ(subject->fresh.names, subject->busy.names);
-    EXPECT_EQ(subject->fresh.names, subject->other_seed.names);
+void corpora_are_complete(const Subject& subject) {
+  EXPECT_GE(subject.fresh.names.size(), 30u);
+  EXPECT_EQ(subject.fresh.names, subject.busy.names);
+  EXPECT_EQ(subject.fresh.names, subject.other_seed.names);
+}
+
+void canonical_bytes_load_equal_to_the_original(const Subject& subject) {
+  const Interpreter& interpreter = subject.interpreter;
+  const Corpus& corpus = subject.fresh;
+  for (const auto& name : corpus.names) {
+    write_file(corpus.dir->path() / (name + ".canon"), canonicalize(corpus.bin(name), interpreter.layout));
   }
+  const std::set<std::string> ok = compare_loaded(interpreter.path, corpus.dir->path());
+  for (const auto& name : corpus.names) EXPECT_TRUE(ok.count(name)) << name << " was not verified";
 }
 
-TEST(MarshalInterpreters, CanonicalBytesLoadEqualToTheOriginal) {
-  for (const auto& subject : subjects()) {
-    const Interpreter& interpreter = subject->interpreter;
-    SCOPED_TRACE(label(interpreter));
-    const Corpus& corpus = subject->fresh;
-    for (const auto& name : corpus.names) {
-      write_file(corpus.dir->path() / (name + ".canon"), canonicalize(corpus.bin(name), interpreter.layout));
-    }
-    const std::set<std::string> ok = compare_loaded(interpreter.path, corpus.dir->path());
-    for (const auto& name : corpus.names) EXPECT_TRUE(ok.count(name)) << name << " was not verified";
+void canonicalize_is_idempotent_and_changes_something(const Subject& subject) {
+  const Interpreter& interpreter = subject.interpreter;
+  int changed = 0;
+  for (const auto& name : subject.busy.names) {
+    const std::string raw = subject.busy.bin(name);
+    const std::string once = canonicalize(raw, interpreter.layout);
+    EXPECT_EQ(canonicalize(once, interpreter.layout), once) << name;
+    changed += once != raw;
   }
+  EXPECT_GT(changed, 0) << "CPython's bytes were all canonical already: the test proves nothing";
 }
 
-TEST(MarshalInterpreters, CanonicalizeIsIdempotentAndChangesSomething) {
-  for (const auto& subject : subjects()) {
-    const Interpreter& interpreter = subject->interpreter;
-    SCOPED_TRACE(label(interpreter));
-    int changed = 0;
-    for (const auto& name : subject->busy.names) {
-      const std::string raw = subject->busy.bin(name);
-      const std::string once = canonicalize(raw, interpreter.layout);
-      EXPECT_EQ(canonicalize(once, interpreter.layout), once) << name;
-      changed += once != raw;
-    }
-    EXPECT_GT(changed, 0) << "CPython's bytes were all canonical already: the test proves nothing";
+void code_filename_is_the_compile_filename(const Subject& subject) {
+  const Interpreter& interpreter = subject.interpreter;
+  const Corpus& corpus = subject.fresh;
+  for (const auto& name : corpus.names) {
+    const std::string expected = read_file(corpus.dir->path() / (name + ".fn"));
+    EXPECT_EQ(code_filename(corpus.bin(name), interpreter.layout), expected) << name;
   }
-}
-
-TEST(MarshalInterpreters, CodeFilenameIsTheCompileFilename) {
-  for (const auto& subject : subjects()) {
-    const Interpreter& interpreter = subject->interpreter;
-    SCOPED_TRACE(label(interpreter));
-    const Corpus& corpus = subject->fresh;
-    for (const auto& name : corpus.names) {
-      const std::string expected = read_file(corpus.dir->path() / (name + ".fn"));
-      EXPECT_EQ(code_filename(corpus.bin(name), interpreter.layout), expected) << name;
-    }
-    // The other layout does not read a code object of this one.
-    const CodeLayout other = interpreter.layout == CodeLayout::Py38 ? CodeLayout::Py311 : CodeLayout::Py38;
-    EXPECT_THROW(canonicalize(corpus.bin("nested"), other), MarshalError);
+  // The other layouts do not read a code object of this one.
+  for (CodeLayout other : {CodeLayout::Py38, CodeLayout::Py311, CodeLayout::PyPy311}) {
+    if (other != interpreter.layout) EXPECT_THROW(canonicalize(corpus.bin("nested"), other), MarshalError);
   }
 }
 
 // The inspection walk decides canonical form exactly as canonicalize() does,
 // on CPython's own bytes (fresh and busy processes) and on canonical bytes.
-TEST(MarshalInterpreters, InspectionDecidesCanonicalFormLikeCanonicalize) {
-  for (const auto& subject : subjects()) {
-    const Interpreter& interpreter = subject->interpreter;
-    SCOPED_TRACE(label(interpreter));
-    int not_canonical = 0;
-    for (const Corpus* corpus : {&subject->fresh, &subject->busy}) {
-      for (const auto& name : corpus->names) {
-        const std::string raw = corpus->bin(name);
-        const std::string canonical = canonicalize(raw, interpreter.layout);
-        const BodyInspection of_raw = inspect_body(raw, interpreter.layout);
-        const BodyInspection of_canonical = inspect_body(canonical, interpreter.layout);
-        EXPECT_EQ(of_raw.canonical, raw == canonical) << name;
-        EXPECT_TRUE(of_canonical.canonical) << name;
-        EXPECT_EQ(of_raw.code_filename, of_canonical.code_filename) << name;
-        not_canonical += of_raw.canonical ? 0 : 1;
-      }
+void inspection_decides_canonical_form_like_canonicalize(const Subject& subject) {
+  const Interpreter& interpreter = subject.interpreter;
+  int not_canonical = 0;
+  for (const Corpus* corpus : {&subject.fresh, &subject.busy}) {
+    for (const auto& name : corpus->names) {
+      const std::string raw = corpus->bin(name);
+      const std::string canonical = canonicalize(raw, interpreter.layout);
+      const BodyInspection of_raw = inspect_body(raw, interpreter.layout);
+      const BodyInspection of_canonical = inspect_body(canonical, interpreter.layout);
+      EXPECT_EQ(of_raw.canonical, raw == canonical) << name;
+      EXPECT_TRUE(of_canonical.canonical) << name;
+      EXPECT_EQ(of_raw.code_filename, of_canonical.code_filename) << name;
+      not_canonical += of_raw.canonical ? 0 : 1;
     }
-    EXPECT_GT(not_canonical, 0) << "CPython's own output should include non-canonical streams";
+  }
+  EXPECT_GT(not_canonical, 0) << "CPython's own output should include non-canonical streams";
+}
+
+void process_state_changes_cpythons_bytes_but_not_the_canonical_ones(const Subject& subject) {
+  const Interpreter& interpreter = subject.interpreter;
+  int busy_differs = 0;
+  int seed_differs = 0;
+  for (const auto& name : subject.fresh.names) {
+    const std::string fresh = subject.fresh.bin(name);
+    const std::string busy = subject.busy.bin(name);
+    const std::string seeded = subject.other_seed.bin(name);
+    busy_differs += fresh != busy;
+    seed_differs += fresh != seeded;
+    const std::string canonical = canonicalize(fresh, interpreter.layout);
+    EXPECT_EQ(canonicalize(busy, interpreter.layout), canonical) << name << " (busy process)";
+    EXPECT_EQ(canonicalize(seeded, interpreter.layout), canonical) << name << " (PYTHONHASHSEED=1)";
+  }
+  EXPECT_GT(busy_differs, 0) << "the busy process wrote the same bytes: the test proves nothing";
+  if (interpreter.minor <= 10) {
+    // Frozenset order follows the hash seed before 3.11.
+    EXPECT_NE(subject.fresh.bin("frozenset_strs"), subject.other_seed.bin("frozenset_strs"));
+    EXPECT_GT(seed_differs, 0);
   }
 }
 
-TEST(MarshalInterpreters, ProcessStateChangesCPythonsBytesButNotTheCanonicalOnes) {
-  for (const auto& subject : subjects()) {
-    const Interpreter& interpreter = subject->interpreter;
-    SCOPED_TRACE(label(interpreter));
-    int busy_differs = 0;
-    int seed_differs = 0;
-    for (const auto& name : subject->fresh.names) {
-      const std::string fresh = subject->fresh.bin(name);
-      const std::string busy = subject->busy.bin(name);
-      const std::string seeded = subject->other_seed.bin(name);
-      busy_differs += fresh != busy;
-      seed_differs += fresh != seeded;
-      const std::string canonical = canonicalize(fresh, interpreter.layout);
-      EXPECT_EQ(canonicalize(busy, interpreter.layout), canonical) << name << " (busy process)";
-      EXPECT_EQ(canonicalize(seeded, interpreter.layout), canonical) << name << " (PYTHONHASHSEED=1)";
+TEST(MarshalInterpreters, OwnOutputOfEveryCPython) {
+  const auto pythons = installed_cpython_interpreters();
+  EXPECT_GE(pythons.size(), 3u);
+  for (const auto& python : pythons) {
+    SCOPED_TRACE(python.label());
+    const Subject subject = make_subject(python);
+    {
+      SCOPED_TRACE("corpora are complete");
+      corpora_are_complete(subject);
     }
-    EXPECT_GT(busy_differs, 0) << "the busy process wrote the same bytes: the test proves nothing";
-    if (interpreter.minor <= 10) {
-      // Frozenset order follows the hash seed before 3.11.
-      EXPECT_NE(subject->fresh.bin("frozenset_strs"), subject->other_seed.bin("frozenset_strs"));
-      EXPECT_GT(seed_differs, 0);
+    {
+      SCOPED_TRACE("canonical bytes load equal to the original");
+      canonical_bytes_load_equal_to_the_original(subject);
+    }
+    {
+      SCOPED_TRACE("canonicalize is idempotent and changes something");
+      canonicalize_is_idempotent_and_changes_something(subject);
+    }
+    {
+      SCOPED_TRACE("code_filename is the compile filename");
+      code_filename_is_the_compile_filename(subject);
+    }
+    {
+      SCOPED_TRACE("the inspection walk decides canonical form like canonicalize");
+      inspection_decides_canonical_form_like_canonicalize(subject);
+    }
+    {
+      SCOPED_TRACE("process state changes CPython's bytes but not the canonical ones");
+      process_state_changes_cpythons_bytes_but_not_the_canonical_ones(subject);
     }
   }
 }
@@ -339,7 +348,7 @@ TEST(MarshalInterpreters, HandBuiltStreamsLoadEqualToTheirCanonicalForm) {
   };
   for (const auto& python : installed_cpython_interpreters()) {
     const Interpreter interpreter = describe(python);
-    SCOPED_TRACE(label(interpreter));
+    SCOPED_TRACE(interpreter.label);
     TempDir dir;
     for (const auto& [name, bytes] : streams) {
       write_file(dir.path() / (name + ".bin"), bytes);
