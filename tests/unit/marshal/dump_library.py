@@ -18,6 +18,9 @@ Runs on CPython 3.8+ and PyPy 3.9+.
 import marshal
 import os
 import sys
+import warnings
+
+warnings.simplefilter("ignore")  # SyntaxWarnings of test data files
 
 LEVELS = (0, 1, 2)
 SKIPPED_DIRECTORIES = {"site-packages", "dist-packages", "__pycache__"}
