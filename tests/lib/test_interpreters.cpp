@@ -182,14 +182,18 @@ std::vector<std::string> installed_cpythons() {
     }
     return paths;
   }();
-  if (found.size() < 3) ADD_FAILURE() << "fewer than three CPython >= 3.8 interpreters installed";
+  if (found.size() < 3) {
+    ADD_FAILURE() << "fewer than three CPython >= 3.8 interpreters installed";
+  }
   return found;
 }
 
 std::vector<TestInterpreter> installed_interpreters() {
   static const std::vector<TestInterpreter> found = discover();
   const auto cpythons = std::count_if(found.begin(), found.end(), [](const auto& i) { return i.is_cpython(); });
-  if (cpythons < 3) ADD_FAILURE() << "fewer than three CPython >= 3.8 interpreters installed";
+  if (cpythons < 3) {
+    ADD_FAILURE() << "fewer than three CPython >= 3.8 interpreters installed";
+  }
   return found;
 }
 

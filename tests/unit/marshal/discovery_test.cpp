@@ -24,7 +24,9 @@ TEST(TestInterpreterDiscovery, ReportsWhatEachInterpreterSaysOfItself) {
         {interpreter.path, "-S", "-c",
          "import sys; print(sys.implementation.name, '%d.%d.%d' % sys.version_info[:3])"});
     EXPECT_EQ(said, interpreter.implementation + " " + interpreter.version() + "\n");
-    if (interpreter.is_cpython()) EXPECT_GE(interpreter.minor, 8);
+    if (interpreter.is_cpython()) {
+      EXPECT_GE(interpreter.minor, 8);
+    }
     EXPECT_TRUE(interpreter.is_cpython() || interpreter.is_pypy());
     EXPECT_EQ(interpreter.major, 3);
     std::cout << "[ found    ] " << interpreter.label() << "\n";

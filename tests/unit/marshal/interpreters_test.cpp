@@ -201,7 +201,9 @@ void code_filename_is_the_compile_filename(const Subject& subject) {
   }
   // The other layouts do not read a code object of this one.
   for (CodeLayout other : {CodeLayout::Py38, CodeLayout::Py311, CodeLayout::PyPy311}) {
-    if (other != interpreter.layout) EXPECT_THROW(canonicalize(corpus.bin("nested"), other), MarshalError);
+    if (other != interpreter.layout) {
+      EXPECT_THROW(canonicalize(corpus.bin("nested"), other), MarshalError);
+    }
   }
 }
 

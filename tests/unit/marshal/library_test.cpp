@@ -82,7 +82,9 @@ void check_library(const TestInterpreter& python) {
   // The other layouts do not read its code objects: the fields do not line up.
   const std::string first = read_file(dir.path() / (streams.front().first + ".bin"));
   for (CodeLayout other : {CodeLayout::Py38, CodeLayout::Py311, CodeLayout::PyPy311}) {
-    if (other != layout) EXPECT_THROW(canonicalize(first, other), MarshalError);
+    if (other != layout) {
+      EXPECT_THROW(canonicalize(first, other), MarshalError);
+    }
   }
   const std::set<std::string> ok = compare_loaded(python.path, dir.path());
   for (const auto& [name, source] : streams) EXPECT_TRUE(ok.count(name)) << name << " (" << source << ") was not verified";

@@ -179,7 +179,9 @@ TEST(MarshalTypes, CodeObjectsInEveryLayout) {
     EXPECT_BYTES_EQ(canonicalize(code, layout), code);
     // The other layouts do not read it: the fields do not line up.
     for (CodeLayout other : {CodeLayout::Py38, CodeLayout::Py311, CodeLayout::PyPy311}) {
-      if (other != layout) EXPECT_THROW(canonicalize(code, other), MarshalError);
+      if (other != layout) {
+        EXPECT_THROW(canonicalize(code, other), MarshalError);
+      }
     }
   }
 }
