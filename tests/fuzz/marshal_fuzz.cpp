@@ -79,7 +79,7 @@ void check_filename(std::string_view input, CodeLayout layout) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view input(reinterpret_cast<const char*>(data), size);
-  for (CodeLayout layout : {CodeLayout::Py38, CodeLayout::Py311}) {
+  for (CodeLayout layout : {CodeLayout::Py38, CodeLayout::Py311, CodeLayout::PyPy311}) {
     check_layout(input, layout);
     check_filename(input, layout);
   }

@@ -1,4 +1,5 @@
-// Against every installed CPython >= 3.8: canonicalize what marshal.dumps()
+// Against every installed CPython >= 3.8 (3.15 included; PyPy: see
+// library_test.cpp): canonicalize what marshal.dumps()
 // wrote, load the canonical bytes back in the same interpreter and compare with
 // the original object; and check that different process states give different
 // CPython bytes but the same canonical bytes.
@@ -15,14 +16,14 @@
 #include <vector>
 
 #include "helpers.h"
+#include "interpreter_helpers.h"
 #include "stream.h"
 #include "test_interpreters.h"
 
 namespace pycemit::marshal::testing {
 namespace {
 
-namespace fs = std::filesystem;
-using pycemit::testing::installed_cpythons;
+using pycemit::testing::installed_cpython_interpreters;
 using pycemit::testing::run_and_capture;
 
 // Writes marshal.dumps() of compiled code to <dir>/<name>.bin and the compile
@@ -113,134 +114,16 @@ for name, source, filename in sources:
     print(name)
 )PY";
 
-// For every <name>.bin in argv[1] that has a <name>.canon beside it: loads both
-// and compares them recursively (types, float bits, code object fields). Prints
-// "OK <name>" or "MISMATCH <name> <where>: <what>" per pair.
-constexpr const char* kVerifyScript = R"PY(
-import marshal, os, struct, sys
-
-CODE_ATTRS = ["co_argcount", "co_posonlyargcount", "co_kwonlyargcount", "co_nlocals",
-              "co_stacksize", "co_flags", "co_code", "co_consts", "co_names", "co_varnames",
-              "co_freevars", "co_cellvars", "co_filename", "co_name", "co_qualname",
-              "co_firstlineno", "co_linetable", "co_exceptiontable"]
-if sys.version_info < (3, 10):
-    CODE_ATTRS.append("co_lnotab")
-CodeType = type(compile("", "", "exec"))
-
-def float_bits(x):
-    return struct.pack("<d", x)
-
-def diff(a, b, where):
-    if type(a) is not type(b):
-        return "%s: type %s != %s" % (where, type(a).__name__, type(b).__name__)
-    if isinstance(a, CodeType):
-        for attr in CODE_ATTRS:
-            if hasattr(a, attr):
-                d = diff(getattr(a, attr), getattr(b, attr), where + "." + attr)
-                if d:
-                    return d
-        return None
-    if isinstance(a, float):
-        if float_bits(a) != float_bits(b):
-            return "%s: float %r != %r" % (where, a, b)
-        return None
-    if isinstance(a, complex):
-        if float_bits(a.real) + float_bits(a.imag) != float_bits(b.real) + float_bits(b.imag):
-            return "%s: complex %r != %r" % (where, a, b)
-        return None
-    if isinstance(a, (tuple, list)):
-        if len(a) != len(b):
-            return "%s: length %d != %d" % (where, len(a), len(b))
-        for i, (x, y) in enumerate(zip(a, b)):
-            d = diff(x, y, "%s[%d]" % (where, i))
-            if d:
-                return d
-        return None
-    if isinstance(a, (set, frozenset)):
-        if len(a) != len(b) or a != b:
-            return "%s: set %r != %r" % (where, a, b)
-        rest = list(b)
-        for x in a:
-            match = [y for y in rest if diff(x, y, where) is None]
-            if not match:
-                return "%s: element %r has no identical counterpart in %r" % (where, x, b)
-            rest.remove(match[0])
-        return None
-    if isinstance(a, dict):
-        if list(a) != list(b):
-            return "%s: dict keys %r != %r" % (where, list(a), list(b))
-        for k in a:
-            d = diff(a[k], b[k], "%s[%r]" % (where, k))
-            if d:
-                return d
-        return None
-    if isinstance(a, slice):
-        return diff((a.start, a.stop, a.step), (b.start, b.stop, b.step), where)
-    if a != b:
-        return "%s: %r != %r" % (where, a, b)
-    return None
-
-folder = sys.argv[1]
-for entry in sorted(os.listdir(folder)):
-    if not entry.endswith(".bin"):
-        continue
-    name = entry[:-4]
-    canon_path = os.path.join(folder, name + ".canon")
-    if not os.path.exists(canon_path):
-        continue
-    with open(os.path.join(folder, entry), "rb") as f:
-        original = marshal.loads(f.read())
-    with open(canon_path, "rb") as f:
-        canonical = marshal.loads(f.read())
-    d = diff(original, canonical, name)
-    print("OK %s" % name if d is None else "MISMATCH %s %s" % (name, d))
-)PY";
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-void write_file(const fs::path& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary);
-  out << bytes;
-}
-
-// A temporary directory, removed with the object.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "pycemit-marshal-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
 
 struct Interpreter {
   std::string path;
   int minor = 0;
   CodeLayout layout = CodeLayout::Py311;
+  std::string label;
 };
 
-Interpreter describe(const std::string& python) {
-  Interpreter interpreter;
-  interpreter.path = python;
-  interpreter.minor =
-      std::stoi(run_and_capture({python, "-S", "-c", "import sys; print(sys.version_info[1])"}));
-  interpreter.layout = code_layout_for_minor(interpreter.minor);
-  return interpreter;
+Interpreter describe(const TestInterpreter& found) {
+  return Interpreter{found.path, found.minor, layout_of(found), found.label()};
 }
 
 // The corpus of one interpreter in one process state.
@@ -261,7 +144,7 @@ Corpus make_corpus(const Interpreter& interpreter, const std::string& state, con
   return corpus;
 }
 
-// Every interpreter with its corpora, made once for all tests.
+// One interpreter with its corpora.
 struct Subject {
   Interpreter interpreter;
   Corpus fresh;        // PYTHONHASHSEED=0, nothing else in the process
@@ -269,133 +152,132 @@ struct Subject {
   Corpus other_seed;   // PYTHONHASHSEED=1, fresh
 };
 
-const std::vector<std::unique_ptr<Subject>>& subjects() {
-  static const auto all = [] {
-    std::vector<std::unique_ptr<Subject>> result;
-    for (const auto& python : installed_cpythons()) {
-      auto subject = std::make_unique<Subject>();
-      subject->interpreter = describe(python);
-      subject->fresh = make_corpus(subject->interpreter, "fresh", "0");
-      subject->busy = make_corpus(subject->interpreter, "busy", "0");
-      subject->other_seed = make_corpus(subject->interpreter, "fresh", "1");
-      result.push_back(std::move(subject));
-    }
-    return result;
-  }();
-  return all;
+Subject make_subject(const TestInterpreter& python) {
+  Subject subject;
+  subject.interpreter = describe(python);
+  subject.fresh = make_corpus(subject.interpreter, "fresh", "0");
+  subject.busy = make_corpus(subject.interpreter, "busy", "0");
+  subject.other_seed = make_corpus(subject.interpreter, "fresh", "1");
+  return subject;
 }
 
-std::string label(const Interpreter& interpreter) {
-  return interpreter.path + " (3." + std::to_string(interpreter.minor) + ")";
+// The checks of one subject. They run in one test, so that ctest (one process
+// per test) makes the corpora once.
+
+void corpora_are_complete(const Subject& subject) {
+  EXPECT_GE(subject.fresh.names.size(), 30u);
+  EXPECT_EQ(subject.fresh.names, subject.busy.names);
+  EXPECT_EQ(subject.fresh.names, subject.other_seed.names);
 }
 
-TEST(MarshalInterpreters, AtLeastThreeInterpretersWithCorpora) {
-  EXPECT_GE(subjects().size(), 3u);
-  for (const auto& subject : subjects()) {
-    SCOPED_TRACE(label(subject->interpreter));
-    EXPECT_GE(subject->fresh.names.size(), 30u);
-    EXPECT_EQ(subject->fresh.names, subject->busy.names);
-    EXPECT_EQ(subject->fresh.names, subject->other_seed.names);
+void canonical_bytes_load_equal_to_the_original(const Subject& subject) {
+  const Interpreter& interpreter = subject.interpreter;
+  const Corpus& corpus = subject.fresh;
+  for (const auto& name : corpus.names) {
+    write_file(corpus.dir->path() / (name + ".canon"), canonicalize(corpus.bin(name), interpreter.layout));
   }
+  const std::set<std::string> ok = compare_loaded(interpreter.path, corpus.dir->path());
+  for (const auto& name : corpus.names) EXPECT_TRUE(ok.count(name)) << name << " was not verified";
 }
 
-TEST(MarshalInterpreters, CanonicalBytesLoadEqualToTheOriginal) {
-  for (const auto& subject : subjects()) {
-    const Interpreter& interpreter = subject->interpreter;
-    SCOPED_TRACE(label(interpreter));
-    const Corpus& corpus = subject->fresh;
-    for (const auto& name : corpus.names) {
-      write_file(corpus.dir->path() / (name + ".canon"), canonicalize(corpus.bin(name), interpreter.layout));
-    }
-    const std::string report =
-        run_and_capture({interpreter.path, "-S", "-c", kVerifyScript, corpus.dir->path().string()});
-    std::set<std::string> ok;
-    std::istringstream lines(report);
-    for (std::string line; std::getline(lines, line);) {
-      if (line.rfind("OK ", 0) == 0) {
-        ok.insert(line.substr(3));
-      } else {
-        ADD_FAILURE() << line;
-      }
-    }
-    for (const auto& name : corpus.names) EXPECT_TRUE(ok.count(name)) << name << " was not verified";
+void canonicalize_is_idempotent_and_changes_something(const Subject& subject) {
+  const Interpreter& interpreter = subject.interpreter;
+  int changed = 0;
+  for (const auto& name : subject.busy.names) {
+    const std::string raw = subject.busy.bin(name);
+    const std::string once = canonicalize(raw, interpreter.layout);
+    EXPECT_EQ(canonicalize(once, interpreter.layout), once) << name;
+    changed += once != raw;
   }
+  EXPECT_GT(changed, 0) << "CPython's bytes were all canonical already: the test proves nothing";
 }
 
-TEST(MarshalInterpreters, CanonicalizeIsIdempotentAndChangesSomething) {
-  for (const auto& subject : subjects()) {
-    const Interpreter& interpreter = subject->interpreter;
-    SCOPED_TRACE(label(interpreter));
-    int changed = 0;
-    for (const auto& name : subject->busy.names) {
-      const std::string raw = subject->busy.bin(name);
-      const std::string once = canonicalize(raw, interpreter.layout);
-      EXPECT_EQ(canonicalize(once, interpreter.layout), once) << name;
-      changed += once != raw;
-    }
-    EXPECT_GT(changed, 0) << "CPython's bytes were all canonical already: the test proves nothing";
+void code_filename_is_the_compile_filename(const Subject& subject) {
+  const Interpreter& interpreter = subject.interpreter;
+  const Corpus& corpus = subject.fresh;
+  for (const auto& name : corpus.names) {
+    const std::string expected = read_file(corpus.dir->path() / (name + ".fn"));
+    EXPECT_EQ(code_filename(corpus.bin(name), interpreter.layout), expected) << name;
   }
-}
-
-TEST(MarshalInterpreters, CodeFilenameIsTheCompileFilename) {
-  for (const auto& subject : subjects()) {
-    const Interpreter& interpreter = subject->interpreter;
-    SCOPED_TRACE(label(interpreter));
-    const Corpus& corpus = subject->fresh;
-    for (const auto& name : corpus.names) {
-      const std::string expected = read_file(corpus.dir->path() / (name + ".fn"));
-      EXPECT_EQ(code_filename(corpus.bin(name), interpreter.layout), expected) << name;
+  // The other layouts do not read a code object of this one.
+  for (CodeLayout other : {CodeLayout::Py38, CodeLayout::Py311, CodeLayout::PyPy311}) {
+    if (other != interpreter.layout) {
+      EXPECT_THROW(canonicalize(corpus.bin("nested"), other), MarshalError);
     }
-    // The other layout does not read a code object of this one.
-    const CodeLayout other = interpreter.layout == CodeLayout::Py38 ? CodeLayout::Py311 : CodeLayout::Py38;
-    EXPECT_THROW(canonicalize(corpus.bin("nested"), other), MarshalError);
   }
 }
 
 // The inspection walk decides canonical form exactly as canonicalize() does,
 // on CPython's own bytes (fresh and busy processes) and on canonical bytes.
-TEST(MarshalInterpreters, InspectionDecidesCanonicalFormLikeCanonicalize) {
-  for (const auto& subject : subjects()) {
-    const Interpreter& interpreter = subject->interpreter;
-    SCOPED_TRACE(label(interpreter));
-    int not_canonical = 0;
-    for (const Corpus* corpus : {&subject->fresh, &subject->busy}) {
-      for (const auto& name : corpus->names) {
-        const std::string raw = corpus->bin(name);
-        const std::string canonical = canonicalize(raw, interpreter.layout);
-        const BodyInspection of_raw = inspect_body(raw, interpreter.layout);
-        const BodyInspection of_canonical = inspect_body(canonical, interpreter.layout);
-        EXPECT_EQ(of_raw.canonical, raw == canonical) << name;
-        EXPECT_TRUE(of_canonical.canonical) << name;
-        EXPECT_EQ(of_raw.code_filename, of_canonical.code_filename) << name;
-        not_canonical += of_raw.canonical ? 0 : 1;
-      }
+void inspection_decides_canonical_form_like_canonicalize(const Subject& subject) {
+  const Interpreter& interpreter = subject.interpreter;
+  int not_canonical = 0;
+  for (const Corpus* corpus : {&subject.fresh, &subject.busy}) {
+    for (const auto& name : corpus->names) {
+      const std::string raw = corpus->bin(name);
+      const std::string canonical = canonicalize(raw, interpreter.layout);
+      const BodyInspection of_raw = inspect_body(raw, interpreter.layout);
+      const BodyInspection of_canonical = inspect_body(canonical, interpreter.layout);
+      EXPECT_EQ(of_raw.canonical, raw == canonical) << name;
+      EXPECT_TRUE(of_canonical.canonical) << name;
+      EXPECT_EQ(of_raw.code_filename, of_canonical.code_filename) << name;
+      not_canonical += of_raw.canonical ? 0 : 1;
     }
-    EXPECT_GT(not_canonical, 0) << "CPython's own output should include non-canonical streams";
+  }
+  EXPECT_GT(not_canonical, 0) << "CPython's own output should include non-canonical streams";
+}
+
+void process_state_changes_cpythons_bytes_but_not_the_canonical_ones(const Subject& subject) {
+  const Interpreter& interpreter = subject.interpreter;
+  int busy_differs = 0;
+  int seed_differs = 0;
+  for (const auto& name : subject.fresh.names) {
+    const std::string fresh = subject.fresh.bin(name);
+    const std::string busy = subject.busy.bin(name);
+    const std::string seeded = subject.other_seed.bin(name);
+    busy_differs += fresh != busy;
+    seed_differs += fresh != seeded;
+    const std::string canonical = canonicalize(fresh, interpreter.layout);
+    EXPECT_EQ(canonicalize(busy, interpreter.layout), canonical) << name << " (busy process)";
+    EXPECT_EQ(canonicalize(seeded, interpreter.layout), canonical) << name << " (PYTHONHASHSEED=1)";
+  }
+  EXPECT_GT(busy_differs, 0) << "the busy process wrote the same bytes: the test proves nothing";
+  if (interpreter.minor <= 10) {
+    // Frozenset order follows the hash seed before 3.11.
+    EXPECT_NE(subject.fresh.bin("frozenset_strs"), subject.other_seed.bin("frozenset_strs"));
+    EXPECT_GT(seed_differs, 0);
   }
 }
 
-TEST(MarshalInterpreters, ProcessStateChangesCPythonsBytesButNotTheCanonicalOnes) {
-  for (const auto& subject : subjects()) {
-    const Interpreter& interpreter = subject->interpreter;
-    SCOPED_TRACE(label(interpreter));
-    int busy_differs = 0;
-    int seed_differs = 0;
-    for (const auto& name : subject->fresh.names) {
-      const std::string fresh = subject->fresh.bin(name);
-      const std::string busy = subject->busy.bin(name);
-      const std::string seeded = subject->other_seed.bin(name);
-      busy_differs += fresh != busy;
-      seed_differs += fresh != seeded;
-      const std::string canonical = canonicalize(fresh, interpreter.layout);
-      EXPECT_EQ(canonicalize(busy, interpreter.layout), canonical) << name << " (busy process)";
-      EXPECT_EQ(canonicalize(seeded, interpreter.layout), canonical) << name << " (PYTHONHASHSEED=1)";
+TEST(MarshalInterpreters, OwnOutputOfEveryCPython) {
+  const auto pythons = installed_cpython_interpreters();
+  EXPECT_GE(pythons.size(), 3u);
+  for (const auto& python : pythons) {
+    SCOPED_TRACE(python.label());
+    const Subject subject = make_subject(python);
+    {
+      SCOPED_TRACE("corpora are complete");
+      corpora_are_complete(subject);
     }
-    EXPECT_GT(busy_differs, 0) << "the busy process wrote the same bytes: the test proves nothing";
-    if (interpreter.minor <= 10) {
-      // Frozenset order follows the hash seed before 3.11.
-      EXPECT_NE(subject->fresh.bin("frozenset_strs"), subject->other_seed.bin("frozenset_strs"));
-      EXPECT_GT(seed_differs, 0);
+    {
+      SCOPED_TRACE("canonical bytes load equal to the original");
+      canonical_bytes_load_equal_to_the_original(subject);
+    }
+    {
+      SCOPED_TRACE("canonicalize is idempotent and changes something");
+      canonicalize_is_idempotent_and_changes_something(subject);
+    }
+    {
+      SCOPED_TRACE("code_filename is the compile filename");
+      code_filename_is_the_compile_filename(subject);
+    }
+    {
+      SCOPED_TRACE("the inspection walk decides canonical form like canonicalize");
+      inspection_decides_canonical_form_like_canonicalize(subject);
+    }
+    {
+      SCOPED_TRACE("process state changes CPython's bytes but not the canonical ones");
+      process_state_changes_cpythons_bytes_but_not_the_canonical_ones(subject);
     }
   }
 }
@@ -466,25 +348,15 @@ TEST(MarshalInterpreters, HandBuiltStreamsLoadEqualToTheirCanonicalForm) {
                          .binary_float(2.5)
                          .bytes_object("b")},
   };
-  for (const auto& python : installed_cpythons()) {
+  for (const auto& python : installed_cpython_interpreters()) {
     const Interpreter interpreter = describe(python);
-    SCOPED_TRACE(label(interpreter));
+    SCOPED_TRACE(interpreter.label);
     TempDir dir;
     for (const auto& [name, bytes] : streams) {
       write_file(dir.path() / (name + ".bin"), bytes);
       write_file(dir.path() / (name + ".canon"), canonicalize(bytes, interpreter.layout));
     }
-    const std::string report = run_and_capture({python, "-S", "-c", kVerifyScript, dir.path().string()});
-    std::istringstream lines(report);
-    std::size_t ok = 0;
-    for (std::string line; std::getline(lines, line);) {
-      if (line.rfind("OK ", 0) == 0) {
-        ++ok;
-      } else {
-        ADD_FAILURE() << line;
-      }
-    }
-    EXPECT_EQ(ok, streams.size());
+    EXPECT_EQ(compare_loaded(interpreter.path, dir.path()).size(), streams.size());
   }
 }
 

@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "pycemit/marshal.h"
+
 namespace pycemit::marshal::testing {
 
 inline constexpr std::uint8_t kRef = 0x80;  // FLAG_REF
@@ -78,6 +80,7 @@ class Stream {
   Stream& set(std::int64_t n, std::uint8_t flag = 0) { return type('<', flag).i32(n); }
   Stream& frozenset(std::int64_t n, std::uint8_t flag = 0) { return type('>', flag).i32(n); }
   Stream& slice(std::uint8_t flag = 0) { return type(':', flag); }  // then start, stop, step
+  Stream& frozendict(std::uint8_t flag = 0) { return type('}', flag); }  // then key, value..., null()
   Stream& ref(std::int32_t index) { return type('r').i32(index); }
 
  private:
@@ -91,23 +94,45 @@ class Stream {
   std::string out_;
 };
 
-// A code object for `layout`-style streams, with the given objects and
-// placeholder ints. Py38: 6 ints; Py311: 5 ints. `objects` are appended by the
-// caller's lambdas in field order; `firstlineno` is written between the 8th and
-// 9th object.
+// The field counts of a code object per layout (marshal.h, CodeLayout).
+struct CodeFields {
+  int ints;                 // int32 fields before the objects
+  int objects_before_line;  // object fields before co_firstlineno
+  int objects;              // all object fields
+  int filename;             // the index of co_filename among the objects
+};
+
+inline CodeFields code_fields(CodeLayout layout) {
+  switch (layout) {
+    case CodeLayout::Py38: return {6, 8, 9, 6};
+    case CodeLayout::Py311: return {5, 8, 10, 5};
+    case CodeLayout::PyPy311: return {6, 9, 11, 6};
+  }
+  return {5, 8, 10, 5};
+}
+
+// A code object of `layout`, with placeholder ints (0, 1, 2...). The objects
+// are appended by write_object(stream, field index) in field order;
+// `firstlineno` is written after the objects_before_line-th object.
 template <typename WriteObject>
-std::string code_object(bool py311, std::int32_t firstlineno, WriteObject write_object,
+std::string code_object(CodeLayout layout, std::int32_t firstlineno, WriteObject write_object,
                         std::uint8_t flag = 0) {
+  const CodeFields fields = code_fields(layout);
   Stream s;
   s.type('c', flag);
-  const int ints = py311 ? 5 : 6;
-  for (int i = 0; i < ints; ++i) s.i32(i);  // argcount ... flags: any values
-  const int objects = py311 ? 10 : 9;
-  for (int i = 0; i < objects; ++i) {
-    if (i == 8) s.i32(firstlineno);
+  for (int i = 0; i < fields.ints; ++i) s.i32(i);  // argcount ... flags: any values
+  for (int i = 0; i < fields.objects; ++i) {
+    if (i == fields.objects_before_line) s.i32(firstlineno);
     write_object(s, i);
   }
   return s;
+}
+
+// code_object() in the CPython 3.11 (`py311`) or 3.8 layout.
+template <typename WriteObject>
+std::string code_object(bool py311, std::int32_t firstlineno, WriteObject write_object,
+                        std::uint8_t flag = 0) {
+  return code_object(py311 ? CodeLayout::Py311 : CodeLayout::Py38, firstlineno, write_object, flag);
 }
 
 }  // namespace pycemit::marshal::testing

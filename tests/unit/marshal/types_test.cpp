@@ -165,10 +165,9 @@ TEST(MarshalTypes, DictEntriesKeepTheirOrder) {
   EXPECT_BYTES_EQ(canon(dict), dict);
 }
 
-TEST(MarshalTypes, CodeObjectsInBothLayouts) {
-  for (bool py311 : {false, true}) {
-    const auto layout = py311 ? CodeLayout::Py311 : CodeLayout::Py38;
-    const std::string code = code_object(py311, 42, [](Stream& s, int field) {
+TEST(MarshalTypes, CodeObjectsInEveryLayout) {
+  for (CodeLayout layout : {CodeLayout::Py38, CodeLayout::Py311, CodeLayout::PyPy311}) {
+    const std::string code = code_object(layout, 42, [](Stream& s, int field) {
       switch (field) {
         case 0: s.bytes_object(std::string("\x64\x00\x53\x00", 4)); break;
         case 1: s.small_tuple(1).none(); break;
@@ -178,6 +177,12 @@ TEST(MarshalTypes, CodeObjectsInBothLayouts) {
       }
     });
     EXPECT_BYTES_EQ(canonicalize(code, layout), code);
+    // The other layouts do not read it: the fields do not line up.
+    for (CodeLayout other : {CodeLayout::Py38, CodeLayout::Py311, CodeLayout::PyPy311}) {
+      if (other != layout) {
+        EXPECT_THROW(canonicalize(code, other), MarshalError);
+      }
+    }
   }
 }
 

@@ -1,18 +1,24 @@
-// Canonical marshal: read what CPython's marshal.dumps() wrote, write it back as a
-// pure function of the object.
+// Canonical marshal: read what CPython's or PyPy's marshal.dumps() wrote, write
+// it back as a pure function of the object.
 //
 // Why: CPython's writer sets FLAG_REF from reference counts (Python/marshal.c,
 // w_ref), orders set elements by hash seed (3.8-3.10) or by refcount-dependent
 // bytes (3.11+), and writes one-character strings interned or not depending on
-// process history (cpython gh-129724). The canonical form removes all of that:
+// process history (cpython gh-129724). PyPy's writer flags objects by identity
+// (pypy/objspace/std/marshal_impl.py, write_ref: the first occurrence of every
+// str, bytes, long, list, dict, set and frozenset, referenced later or not; PyPy
+// 3.11 also tuples and code objects, PyPy 3.9 never) and writes sets in
+// iteration order. The canonical form removes all of that:
 //   - every repeat of an equal immutable object is a back-reference ('r');
 //     FLAG_REF (0x80) is set only on objects that are referenced; reference
 //     indices are assigned in write (pre-)order, as marshal.c's reader expects;
 //   - "equal" means same type, same variant, same value: int 1, float 1.0 and
 //     True differ; 0.0 and -0.0 differ (floats compare by bit pattern); bytes
 //     and str differ; mutable containers (list, dict, set) are never merged
-//     with other objects;
-//   - set and frozenset elements are sorted by their canonical bytes;
+//     with other objects; tuples, frozensets, frozendicts and slices holding
+//     one are not merged either;
+//   - set and frozenset elements are sorted by their canonical bytes; dict and
+//     frozendict items keep their order (their iteration order);
 //   - a str is written interned ('Z', 'A', 't') exactly when it has at least two
 //     characters, all ASCII letters, digits or underscores (CPython's
 //     all_name_chars rule: the strings the code object constructor interns
@@ -23,10 +29,29 @@
 //     changes object identity, and names are re-interned by the constructor;
 //   - ints are written as 'i' when they fit in int32, else 'l'; strings as
 //     'z'/'Z' or 'a'/'A' when ASCII, else 'u'/'t'; tuples as ')' below 256 items.
-// Loading the canonical bytes gives an object equal to loading the original.
+// Loading the canonical bytes gives an object equal to loading the original, in
+// CPython and in PyPy (whose reader, pypy/module/marshal/interp_marshal.py,
+// takes FLAG_REF on any type and reserves reference slots in pre-order too).
 //
-// Formats: marshal versions 4 (CPython 3.8-3.13) and 5 (3.14, adds ':' slices);
-// code-object layouts of CPython 3.8-3.14 (see CodeLayout).
+// Formats: marshal versions 4 (CPython 3.8-3.13, PyPy 3.9 and 3.11), 5 (3.14,
+// adds ':' slices) and 6 (3.15, adds '}' frozendicts, PEP 814); the code-object
+// layouts of CodeLayout.
+//
+// Frozendicts ('}', marshal version 6): key, value, key, value..., then a NULL
+// ('0'), like a dict ('{'); CPython 3.15's reader reserves the frozendict's
+// reference slot before reading its items (r_ref_reserve, as for frozensets), so
+// reference indices stay in pre-order, and it stops at a NULL key or value, like
+// the dict loop. marshal.dumps(frozendict({"a": 1})) on 3.15.2 is
+// fd da 01 61 e9 01 00 00 00 30 ('}' | FLAG_REF, 'Z' | FLAG_REF "a", 'i' | FLAG_REF 1,
+// NULL). At marshal versions 0 to 5, 3.15's writer refuses a frozendict
+// (ValueError "unmarshallable object"; there is no fallback to a dict), and
+// CPython 3.14 and older cannot read '}' at all ("bad marshal data (unknown type
+// code)"). The canonical form treats a frozendict like a tuple of its items:
+// immutable, so an equal frozendict (the same keys and values, of the same
+// types and variants, in the same order) is written once and referenced after;
+// never when it holds a list, dict or set. A stream that repeats a key (which no
+// writer produces; loading keeps the key's first position and last value) keeps
+// its items as written.
 #pragma once
 
 #include <cstddef>
@@ -38,17 +63,28 @@
 namespace pycemit::marshal {
 
 // The field list of a marshalled code object ('c'), which depends on the
-// CPython minor version, not on the marshal version.
-//   Py38: 3.8-3.10: 6 int32 (argcount, posonlyargcount, kwonlyargcount, nlocals,
-//         stacksize, flags), code, consts, names, varnames, freevars, cellvars,
-//         filename, name, int32 firstlineno, lnotab/linetable.
-//   Py311: 3.11-3.14: 5 int32 (argcount, posonlyargcount, kwonlyargcount,
-//         stacksize, flags), code, consts, names, localsplusnames,
-//         localspluskinds, filename, name, qualname, int32 firstlineno,
-//         linetable, exceptiontable.
-enum class CodeLayout { Py38, Py311 };
+// implementation and its Python minor version, not on the marshal version.
+//   Py38: CPython 3.8-3.10 (Python/marshal.c, w_object), and PyPy 3.9 (7.3.x,
+//         pypy/objspace/std/marshal_impl.py, marshal_pycode; with PyPy's own
+//         bytecode in co_code): 6 int32 (argcount, posonlyargcount,
+//         kwonlyargcount, nlocals, stacksize, flags), code, consts, names,
+//         varnames, freevars, cellvars, filename, name, int32 firstlineno,
+//         lnotab (CPython 3.10: linetable).
+//   Py311: CPython 3.11-3.15 (Python/marshal.c; 3.15 keeps 3.11's list): 5 int32
+//         (argcount, posonlyargcount, kwonlyargcount, stacksize, flags), code,
+//         consts, names, localsplusnames, localspluskinds, filename, name,
+//         qualname, int32 firstlineno, linetable, exceptiontable.
+//   PyPy311: PyPy 3.11 (8.0.x, pypy/objspace/std/marshal_impl.py): 6 int32
+//         (argcount, posonlyargcount, kwonlyargcount, nlocals, stacksize,
+//         flags), code, consts, names, varnames, freevars, cellvars, filename,
+//         name, qualname, int32 firstlineno, linetable, exceptiontable. That is
+//         Py38's list with qualname after name and CPython 3.11's two tables at
+//         the end (no localsplus fields).
+// PyPy 3.10 (7.3.12-7.3.17) was not checked and has no layout here.
+enum class CodeLayout { Py38, Py311, PyPy311 };
 
-// The code layout for CPython 3.<minor>; throws std::invalid_argument outside 8..14.
+// The code layout for CPython 3.<minor> (not PyPy: see CodeLayout); throws
+// std::invalid_argument outside 8..15.
 CodeLayout code_layout_for_minor(int minor);
 
 // A stream that cannot be read: truncated, an unknown type code, a bad reference,

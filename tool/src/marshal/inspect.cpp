@@ -64,10 +64,12 @@ class HashSet {
   std::size_t size_ = 0;
 };
 
+bool is_mapping(std::uint8_t type) { return type == kTypeDict || type == kTypeFrozenDict; }
+
 struct Frame {
-  std::uint8_t type;           // '(', ')', '[', '<', '>', '{', 'c', ':'
-  std::uint32_t left;          // children still to read (dicts: until a NULL)
-  std::uint32_t objects_read;  // code objects: object fields read so far
+  std::uint8_t type;           // '(', ')', '[', '<', '>', '{', '}', 'c', ':'
+  std::uint32_t left;          // children still to read (dicts, frozendicts: until a NULL)
+  std::uint32_t objects_read;  // code objects: object fields read; frozendicts: keys and values
   std::uint32_t slot;          // its reference slot, or kNoSlot
   std::uint64_t hash;          // of its type and the children so far
 };
@@ -103,12 +105,16 @@ class Inspector {
   // Reads the next child of the innermost open container, or closes it.
   void next_child() {
     Frame& top = stack_.back();
-    if (top.type == kTypeDict) {
+    if (is_mapping(top.type)) {
       if (cursor_.remaining() > 0 && (static_cast<std::uint8_t>(data_[cursor_.offset()]) & ~kFlagRef) == kTypeNull) {
-        cursor_.byte("a NULL");  // a dict ends at a NULL key (or drops the key of a NULL value)
+        check_depth();  // the NULL is read one level down, like any child
+        // It ends the object at a key, or drops the key before it: the canonical
+        // writer never writes a key without its value, nor a flagged NULL.
+        if (cursor_.byte("a NULL") != kTypeNull || top.objects_read % 2 == 1) canonical_ = false;
         close();
       } else {
-        read_object();
+        ++top.objects_read;
+        read_object();  // may push, invalidating `top`
       }
       return;
     }
@@ -194,10 +200,14 @@ class Inspector {
     if (count == 0 || (count <= 3 && magnitude <= int32_limit)) canonical_ = false;
   }
 
-  void read_object() {
+  void check_depth() const {
     if (stack_.size() + 1 > kMaxDepth) {
       throw MarshalError("objects nested deeper than " + std::to_string(kMaxDepth), cursor_.offset());
     }
+  }
+
+  void read_object() {
+    check_depth();
     const std::size_t offset = cursor_.offset();
     const std::uint8_t code = cursor_.byte("a type code");
     const bool flagged = (code & kFlagRef) != 0;
@@ -269,6 +279,12 @@ class Inspector {
         return;
       case kTypeDict:
         needs_tree_ = true;
+        open(type, 0, flagged, offset);
+        return;
+      case kTypeFrozenDict:
+        // Immutable and ordered: hashed like a tuple of its keys and values, so
+        // the walk decides it (unless it holds a mutable object, which sets
+        // needs_tree_ itself).
         open(type, 0, flagged, offset);
         return;
       case kTypeSlice: open(type, 3, flagged, offset); return;

@@ -14,7 +14,8 @@ struct Inspection {
   std::string code_filename;  // the top-level code object's co_filename, UTF-8
   // Whether canonicalize(data) == data, when the walk could decide it alone;
   // false in `decided` when the stream holds sets, lists or dicts (their
-  // canonical order and identity need the full tree: rare in pycs).
+  // canonical order and identity need the full tree: rare in pycs). A
+  // frozendict is decided by the walk: its order is its own, like a tuple's.
   bool canonical = false;
   bool decided = false;
 };

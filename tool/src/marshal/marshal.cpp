@@ -15,9 +15,9 @@ MarshalError::MarshalError(const std::string& message, std::size_t offset)
 
 CodeLayout code_layout_for_minor(int minor) {
   if (minor >= 8 && minor <= 10) return CodeLayout::Py38;
-  if (minor >= 11 && minor <= 14) return CodeLayout::Py311;
+  if (minor >= 11 && minor <= 15) return CodeLayout::Py311;
   throw std::invalid_argument("no marshal code layout for CPython 3." + std::to_string(minor) +
-                              " (supported: 3.8 to 3.14)");
+                              " (supported: 3.8 to 3.15)");
 }
 
 std::string canonicalize(std::string_view data, CodeLayout layout) {

@@ -32,11 +32,11 @@ struct Item {
 struct Frame {
   Kind kind;
   std::uint32_t offset;
-  std::uint32_t expected;     // number of children (dicts: unused)
+  std::uint32_t expected;     // number of children (dicts and frozendicts: unused)
   std::size_t first_child;    // where its children start in Reader::pending_
   std::uint32_t ref_slot;     // kNoSlot when the container had no FLAG_REF
   std::uint32_t int_count = 0;
-  std::array<std::int32_t, 7> ints{};  // code objects: the int32 fields read so far
+  std::array<std::int32_t, kMaxCodeInts> ints{};  // code objects: the int32 fields read so far
 };
 
 std::string hex_byte(unsigned value) {
@@ -117,7 +117,7 @@ Tree Reader::run() {
     Item item = read_object();
     if (item.type == Item::Type::Pushed) {
       const Frame& top = stack_.back();
-      if (top.kind == Kind::Dict || top.expected > 0) continue;
+      if (is_mapping(top.kind) || top.expected > 0) continue;
       item = pop_frame();  // an empty container is complete at once
     }
     // Hand the object to its container; close every container it completes.
@@ -133,7 +133,7 @@ Tree Reader::run() {
   }
 }
 
-// The int32 co_firstlineno sits between the 8th and the 9th object field.
+// The int32 co_firstlineno follows the first objects_before_line object fields.
 void Reader::before_next_child() {
   if (stack_.empty()) return;
   Frame& top = stack_.back();
@@ -148,16 +148,17 @@ bool Reader::deliver(const Item& item) {
   const Frame& top = stack_.back();
   const std::size_t have = pending_.size() - top.first_child;
   if (item.type == Item::Type::Null) {
-    if (top.kind != Kind::Dict) {
+    if (!is_mapping(top.kind)) {
       throw MarshalError(std::string("NULL object ('0') inside a ") + kind_name(top.kind),
                          item.offset);
     }
-    // r_object's dict loop stops at a NULL key, and at a NULL value, dropping its key.
+    // r_object's dict (and 3.15's frozendict) loop stops at a NULL key, and at a
+    // NULL value, dropping its key.
     if (have % 2 == 1) pending_.pop_back();
     return true;
   }
   pending_.push_back(item.node);
-  return top.kind != Kind::Dict && have + 1 == top.expected;
+  return !is_mapping(top.kind) && have + 1 == top.expected;
 }
 
 Item Reader::pop_frame() {
@@ -236,6 +237,7 @@ Item Reader::read_object() {
     case kTypeSet: return read_sequence(Kind::Set, type, flagged, at);
     case kTypeFrozenSet: return read_sequence(Kind::FrozenSet, type, flagged, at);
     case kTypeDict: return push(Kind::Dict, 0, flagged, at);
+    case kTypeFrozenDict: return push(Kind::FrozenDict, 0, flagged, at);
     case kTypeCode: return read_code(flagged, at);
     case kTypeSlice: return push(Kind::Slice, 3, flagged, at);
     default: break;
@@ -259,7 +261,8 @@ Item Reader::leaf(Kind kind, std::string_view payload, bool flagged, std::size_t
 }
 
 // Opens a container. Its reference slot is reserved now, before its children,
-// as r_ref_reserve / R_REF do: reference indices are in pre-order.
+// as r_ref_reserve / R_REF do for every container (3.15's frozendict included):
+// reference indices are in pre-order.
 Item Reader::push(Kind kind, std::uint32_t expected, bool flagged, std::size_t offset) {
   std::uint32_t slot = kNoSlot;
   if (flagged) {

@@ -26,11 +26,14 @@ const char* kind_name(Kind kind) {
     case Kind::FrozenSet: return "frozenset";
     case Kind::Code: return "code object";
     case Kind::Slice: return "slice";
+    case Kind::FrozenDict: return "frozendict";
   }
   return "object";
 }
 
 bool is_mutable(Kind kind) { return kind == Kind::List || kind == Kind::Dict || kind == Kind::Set; }
+
+bool is_mapping(Kind kind) { return kind == Kind::Dict || kind == Kind::FrozenDict; }
 
 Tree::Tree(CodeLayout layout) : layout_(layout) {
   for (std::uint32_t k = 0; k < kSingletonCount; ++k) {

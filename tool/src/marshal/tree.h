@@ -2,8 +2,9 @@
 // resolved to the node they name, and the tree is hash-consed: objects that the
 // canonical writer may merge (same type, same variant, same value; see
 // marshal.h) are one node, however often and in whatever form the input wrote
-// them. Mutable objects (list, dict, set) and objects holding one keep a node per
-// object written in full. So a node's index is its value id: two nodes are
+// them. Mutable objects (list, dict, set) and objects holding one (a tuple,
+// frozenset or frozendict that contains a list, say) keep a node per object
+// written in full. So a node's index is its value id: two nodes are
 // equal values exactly when they are the same node. Value ids are computed
 // bottom-up: a node is looked up by its kind, variant, payload and its
 // children's indices when it is complete.
@@ -45,6 +46,8 @@ enum class Kind : std::uint8_t {
   FrozenSet,  // children: the elements
   Code,       // payload: the int32 fields, little-endian; children: the objects
   Slice,      // children: start, stop, step (marshal version 5)
+  FrozenDict, // children: key, value, key, value... in iteration order (marshal
+              // version 6, PEP 814); immutable, so merged like a tuple
 };
 
 inline constexpr std::uint32_t kSingletonCount = 5;
@@ -55,6 +58,10 @@ const char* kind_name(Kind kind);
 // Whether objects of this kind are mutable, so keep their identity: marshal.h
 // forbids merging them with any other object.
 bool is_mutable(Kind kind);
+
+// Dict and FrozenDict: children are key, value pairs, and the stream ends the
+// object with a NULL ('0') instead of giving a count (Python/marshal.c).
+bool is_mapping(Kind kind);
 
 struct Node {
   Kind kind = Kind::None;
@@ -110,7 +117,8 @@ class Tree {
   // that node instead and keeps nothing of the new one. Mutable nodes, and nodes
   // holding one, are never merged. The elements of a set or frozenset are
   // stored sorted by node index, so that equal frozensets are equal whatever
-  // order the input listed them in.
+  // order the input listed them in; the items of a dict or frozendict keep
+  // their order (it is the iteration order).
   std::uint32_t add(Kind kind, bool interned, std::uint32_t offset, std::string_view payload,
                     std::span<const std::uint32_t> children);
 

@@ -7,7 +7,7 @@
 namespace pycemit::marshal::detail {
 
 // One byte per object; FLAG_REF may be OR-ed into it (marshal.c, W_TYPE/R_REF).
-inline constexpr std::uint8_t kTypeNull = '0';  // ends a dict; an error elsewhere
+inline constexpr std::uint8_t kTypeNull = '0';  // ends a dict or frozendict; an error elsewhere
 inline constexpr std::uint8_t kTypeNone = 'N';
 inline constexpr std::uint8_t kTypeFalse = 'F';
 inline constexpr std::uint8_t kTypeTrue = 'T';
@@ -37,6 +37,7 @@ inline constexpr std::uint8_t kTypeAsciiInterned = 'A';
 inline constexpr std::uint8_t kTypeShortAscii = 'z';      // 1-byte length
 inline constexpr std::uint8_t kTypeShortAsciiInterned = 'Z';
 inline constexpr std::uint8_t kTypeSlice = ':';           // marshal version 5 (3.14)
+inline constexpr std::uint8_t kTypeFrozenDict = '}';      // marshal version 6 (3.15, PEP 814)
 
 inline constexpr std::uint8_t kFlagRef = 0x80;
 

@@ -109,8 +109,9 @@ void Writer::count(std::uint32_t index, std::uint32_t depth) {
   if (tree_.node(index).child_count > 0) frames_.push_back(Frame{index, 0, depth});
 }
 
-// Second pass: the bytes, in the same order. Dicts end with NULL; code objects
-// have co_firstlineno between their 8th and 9th object.
+// Second pass: the bytes, in the same order. Dicts and frozendicts end with
+// NULL; code objects have co_firstlineno after their objects_before_line-th
+// object (code_shape.h).
 void Writer::emit(std::uint32_t root, std::string& out) {
   next_index_ = 0;
   frames_.clear();
@@ -121,7 +122,7 @@ void Writer::emit(std::uint32_t root, std::string& out) {
     Frame& frame = frames_.back();
     const Node& node = tree_.node(frame.node);
     if (frame.next_child == node.child_count) {
-      if (node.kind == Kind::Dict) {
+      if (is_mapping(node.kind)) {
         require_loadable_depth(frame);
         out.push_back(static_cast<char>(kTypeNull));
       }
@@ -165,7 +166,7 @@ void Writer::emit_object(std::uint32_t index, std::uint32_t depth, std::string& 
     flag = kFlagRef;
   }
   write_header(index, flag, out);
-  if (node.child_count > 0 || node.kind == Kind::Dict) frames_.push_back(Frame{index, 0, depth});
+  if (node.child_count > 0 || is_mapping(node.kind)) frames_.push_back(Frame{index, 0, depth});
 }
 
 // The type byte and everything before the children.
@@ -196,6 +197,7 @@ void Writer::write_header(std::uint32_t index, std::uint8_t flag, std::string& o
     case Kind::Set: put_type(out, kTypeSet, flag); put_int32(out, count); break;
     case Kind::FrozenSet: put_type(out, kTypeFrozenSet, flag); put_int32(out, count); break;
     case Kind::Dict: put_type(out, kTypeDict, flag); break;
+    case Kind::FrozenDict: put_type(out, kTypeFrozenDict, flag); break;
     case Kind::Code:
       put_type(out, kTypeCode, flag);
       out.append(payload.substr(0, 4 * code_shape(tree_.layout()).leading_ints));
