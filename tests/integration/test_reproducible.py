@@ -104,7 +104,7 @@ class ReproducibleTest(unittest.TestCase):
         subprocess.run([python, "-c", PY_COMPILE_ALL, tree, out], input="\n".join(sources), text=True,
                        check=True, capture_output=True)
         pycs = lib.outputs_in(out)
-        self.assertGreater(len(pycs), 600)
+        self.assertGreater(len(pycs), 500)  # Debian's 3.14 and 3.15 ship 556 and 595 sources without tests
         raw = lib.run(["canonicalize", "--check"] + pycs)
         self.assertEqual(raw.returncode, 1, "CPython's own output should not all be canonical")
         self.assertGreater(len(raw.stdout.splitlines()), 0)
@@ -123,7 +123,7 @@ class ReproducibleTest(unittest.TestCase):
                 self.assertEqual(lib.hashlib.sha256(f.read()).hexdigest(), reference[ours],
                                  "canonicalised py_compile output of %s" % rel)
             compared += 1
-        self.assertGreater(compared, 600)
+        self.assertEqual(compared, len(pycs))
 
 
 if __name__ == "__main__":

@@ -17,7 +17,12 @@ namespace {
 using namespace std::chrono_literals;
 
 CompileRequest request(std::uint64_t id, const std::string& source, int level = 0) {
-  return {id, level, "pkg/m.py", source};
+  CompileRequest r;
+  r.id = id;
+  r.optimize = level;
+  r.embedded_path = "pkg/m.py";
+  r.source = source;
+  return r;
 }
 
 std::string script(const testing::TempTree& t, const std::string& name, const std::string& body) {
@@ -32,7 +37,8 @@ TEST(InterpreterPool, HandshakeReportsEveryInterpreter) {
     const InterpreterInfo& info = pool.handshake();
     EXPECT_EQ(info.implementation, "cpython");
     EXPECT_EQ(info.executable, python);
-    EXPECT_EQ(info.magic_number(), *known_magic_number(info.minor)) << python;
+    EXPECT_EQ(info.magic_number(), known_format("cpython", info.minor)->magic_number) << python;
+    EXPECT_TRUE(info.known_format) << python << ": " << info.format_note;
     EXPECT_EQ(pool.processes_started(), 1);
   }
 }

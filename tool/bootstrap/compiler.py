@@ -1,33 +1,40 @@
-# pycemit's compiler program: runs inside the target interpreter (CPython 3.8+),
-# embedded in the pycemit binary and started as
+# pycemit's compiler program: runs inside the target interpreter (CPython or
+# PyPy, Python 3.8+), embedded in the pycemit binary and started as
 #   python -S -s -B -c <stub> <this program>
 # with PYTHONHASHSEED=0, no other PYTHON* variables, and "/" as working directory.
-# The stub (tool/src/interpreter_process.cpp) refuses interpreters that are not
-# CPython >= 3.8 before this program is parsed.
+# The stub (tool/src/interpreter_process.cpp) refuses interpreters that are
+# neither CPython nor PyPy of Python 3.8 or later before this program is parsed.
 #
 # Protocol (the C++ side is tool/src/interpreter_protocol.cpp): frames on fd 0 / fd 1.
 #   frame   = u32 LE payload length, payload
 #   payload = 1 byte kind, then fields; field = u32 LE length, bytes.
 #   Integers travel as ASCII decimal fields.
 # interpreter -> pycemit, once at start:
-#   'H' hello: implementation, version, cache_tag, magic (4 bytes), marshal
-#       version, sys.executable, probe bytes, importlib.util.source_hash(probe)
+#   'H' hello: name, value, name, value, ... (names below, in hello_fields)
 # pycemit -> interpreter:
 #   'C' compile: request id, optimization level, embedded path (file-system
 #       bytes), source bytes
+#   'D' dump: request id, a Python expression; marshal.dumps of its value (the
+#       format probe's data objects, docs/pyc-format.md section 8)
+#   'V' verify: request id, marshal bytes as this interpreter wrote them, the
+#       canonical bytes pycemit made of them
 # interpreter -> pycemit, one reply per request:
-#   'K' compiled: request id, marshal.dumps(code), then per warning:
-#       category, line, message
+#   'K' done: request id, then for 'C': marshal.dumps(code), then per warning:
+#       category, line, message; for 'D': the marshal bytes; for 'V': nothing
 #   'E' failed: request id, exception type, message, line, column (offset as
-#       CPython reports it; empty when unknown)
+#       CPython reports it; empty when unknown). A 'V' whose objects differ fails
+#       with type "VerifyMismatch" and names the first difference.
 import importlib.util
 import marshal
 import os
 import struct
 import sys
+import types
 import warnings
 
-PROBE = b"pycemit source-hash probe: \x00\xff\r\n"
+# Data whose importlib.util.source_hash the hello reports: pycemit checks that
+# it computes the same 8 bytes (docs/pyc-format.md, section 2).
+SOURCE_HASH_PROBES = [b"", b"x = 1\n", b"pycemit source-hash probe: \x00\xff\r\n" * 9]
 
 
 def read_exactly(stream, n):
@@ -63,17 +70,38 @@ def write_frame(stream, kind, fields):
     stream.flush()
 
 
+def free_threaded():
+    try:
+        import sysconfig
+        return 1 if sysconfig.get_config_var("Py_GIL_DISABLED") else 0
+    except Exception:
+        return 0
+
+
 def hello_fields():
-    return [
-        sys.implementation.name,
-        "%d.%d.%d" % sys.version_info[:3],
-        sys.implementation.cache_tag,
-        importlib.util.MAGIC_NUMBER,
-        marshal.version,
-        sys.executable or "",
-        PROBE,
-        importlib.util.source_hash(PROBE),
+    v = sys.version_info
+    iv = sys.implementation.version
+    tag = sys.implementation.cache_tag
+    pairs = [
+        ("implementation", sys.implementation.name),
+        ("version", "%d.%d.%d" % (v.major, v.minor, v.micro)),
+        ("release_level", v.releaselevel),
+        ("serial", v.serial),
+        ("implementation_version", "%d.%d.%d" % (iv.major, iv.minor, iv.micro)),
+        ("cache_tag", "" if tag is None else tag),
+        ("has_cache_tag", 0 if tag is None else 1),
+        ("magic", importlib.util.MAGIC_NUMBER),
+        ("marshal_version", marshal.version),
+        ("free_threaded", free_threaded()),
+        ("executable", sys.executable or ""),
     ]
+    for data in SOURCE_HASH_PROBES:
+        pairs.append(("source_hash_data", data))
+        pairs.append(("source_hash", importlib.util.source_hash(data)))
+    fields = []
+    for name, value in pairs:
+        fields += [name, value]
+    return fields
 
 
 def error_fields(request_id, exc):
@@ -94,6 +122,62 @@ def compile_one(request_id, optimize, path, source):
     return fields
 
 
+class Mismatch(Exception):
+    pass
+
+
+def same(a, b):
+    """Raises Mismatch naming the first place where `a` and `b` differ: exact
+    types, floats and complex numbers by their bits, containers item by item
+    (sets and frozensets as sets), code objects by every co_* attribute. An
+    explicit stack (pushed in reverse, so items are compared in order), so that
+    deeply nested code needs no deep recursion."""
+    stack = [(a, b, "object")]
+    while stack:
+        a, b, where = stack.pop()
+        if type(a) is not type(b):
+            raise Mismatch("%s: %s vs %s" % (where, type(a).__name__, type(b).__name__))
+        if isinstance(a, types.CodeType):
+            for name in sorted((n for n in dir(a) if n.startswith("co_")), reverse=True):
+                x, y = getattr(a, name), getattr(b, name)
+                if name in ("co_lines", "co_positions"):
+                    x, y = tuple(x()), tuple(y())
+                elif callable(x):
+                    continue
+                stack.append((x, y, "%s.%s" % (where, name)))
+        elif isinstance(a, float):
+            if struct.pack("<d", a) != struct.pack("<d", b):
+                raise Mismatch("%s: %r vs %r" % (where, a, b))
+        elif isinstance(a, complex):
+            if struct.pack("<dd", a.real, a.imag) != struct.pack("<dd", b.real, b.imag):
+                raise Mismatch("%s: %r vs %r" % (where, a, b))
+        elif isinstance(a, (tuple, list)):
+            if len(a) != len(b):
+                raise Mismatch("%s: %d vs %d items" % (where, len(a), len(b)))
+            stack.extend(reversed([(x, y, "%s[%d]" % (where, i)) for i, (x, y) in enumerate(zip(a, b))]))
+        elif isinstance(a, (set, frozenset)):
+            if a != b or sorted(map(repr, a)) != sorted(map(repr, b)):
+                raise Mismatch("%s: %r vs %r" % (where, a, b))
+        elif isinstance(a, dict) or type(a).__name__ == "frozendict":
+            if list(a.keys()) != list(b.keys()):
+                raise Mismatch("%s: keys %r vs %r" % (where, list(a.keys()), list(b.keys())))
+            stack.extend(reversed([(a[k], b[k], "%s[%r]" % (where, k)) for k in a]))
+        elif isinstance(a, slice):
+            stack.append(((a.start, a.stop, a.step), (b.start, b.stop, b.step), where))
+        elif a != b:
+            raise Mismatch("%s: %r vs %r" % (where, a, b))
+
+
+def verify_one(request_id, original, canonical):
+    expected = marshal.loads(original)
+    try:
+        loaded = marshal.loads(canonical)
+    except Exception as exc:
+        raise Mismatch("marshal.loads rejects the canonical bytes: %s: %s" % (type(exc).__name__, exc))
+    same(expected, loaded)
+    return [request_id]
+
+
 def main():
     requests = os.fdopen(os.dup(0), "rb")
     replies = os.fdopen(os.dup(1), "wb")
@@ -106,15 +190,23 @@ def main():
             kind, fields = read_frame(requests)
         except EOFError:
             return
-        if kind != b"C" or len(fields) != 4:
+        expected = {b"C": 4, b"D": 2, b"V": 3}.get(kind)
+        if expected != len(fields):
             sys.stderr.write("pycemit compiler: unexpected request %r\n" % kind)
             return
-        request_id, optimize, path_bytes, source = fields
-        path = path_bytes.decode("utf-8", "surrogateescape")
+        request_id = int(fields[0])
         try:
-            reply = b"K", compile_one(int(request_id), int(optimize), path, source)
+            if kind == b"C":
+                path = fields[2].decode("utf-8", "surrogateescape")
+                reply = b"K", compile_one(request_id, int(fields[1]), path, fields[3])
+            elif kind == b"D":
+                reply = b"K", [request_id, marshal.dumps(eval(fields[1].decode("utf-8")))]
+            else:
+                reply = b"K", verify_one(request_id, fields[1], fields[2])
+        except Mismatch as exc:
+            reply = b"E", [request_id, "VerifyMismatch", str(exc)[:2000], "", ""]
         except Exception as exc:  # SyntaxError, ValueError (NUL bytes), RecursionError, MemoryError...
-            reply = b"E", error_fields(int(request_id), exc)
+            reply = b"E", error_fields(request_id, exc)
         write_frame(replies, *reply)
 
 

@@ -143,12 +143,13 @@ int CompileRun::run(CompileStats* stats_out) {
   const auto started = std::chrono::steady_clock::now();
   locations_ = resolve_locations(options_.locations, options_.layout);
   info_ = learn_interpreter(*pool_);
-  if (options_.expect_cache_tag && *options_.expect_cache_tag != info_.cache_tag) {
-    throw InterpreterError(info_.executable + " is " + info_.implementation + " " + info_.version_string() +
-                           " with cache tag " + info_.cache_tag + ", but the outputs were named for " +
+  if (!info_.known_format) reporter_.warning(unknown_format_warning(info_));
+  if (options_.expect_cache_tag && *options_.expect_cache_tag != info_.cache_tag.value_or("None")) {
+    throw InterpreterError(info_.executable + " is " + info_.display_name() + " with cache tag " +
+                           info_.cache_tag.value_or("None") + ", but the outputs were named for " +
                            *options_.expect_cache_tag);
   }
-  code_layout_ = marshal::code_layout_for_minor(info_.minor);
+  code_layout_ = info_.code_layout;
   const int processes_before = pool_->processes_started();
 
   DiscoverOptions discover_options{locations_.source_root, options_.excludes, locations_.staging_root};
@@ -372,7 +373,7 @@ void CompileRun::record_output(const PlannedSource& plan, const PlannedOutput& o
   r.source = plan.source.path;
   r.path = out.path;
   r.runtime_path = out.runtime_path;
-  r.cache_tag = info_.cache_tag;
+  r.cache_tag = info_.cache_tag.value_or("");
   r.optimize = out.optimize;
   r.mode = options_.mode;
   r.size = bytes.size();
@@ -423,7 +424,7 @@ void CompileRun::keep_current_outputs(const PlannedSource& plan, const SourceSca
 // runs that share it share a stat cache.
 std::string CompileRun::cache_context() const {
   std::string c = "canonical form 1\n";
-  c += info_.executable + "\n" + info_.cache_tag + "\n" + std::to_string(info_.magic_number()) + "\n";
+  c += info_.executable + "\n" + info_.cache_tag.value_or("-") + "\n" + std::to_string(info_.magic_number()) + "\n";
   c += to_string(options_.mode) + "\n" + to_string(options_.layout) + "\n";
   for (int level : options_.levels) c += std::to_string(level) + " ";
   c += "\n" + locations_.source_root + "\n" + locations_.install_root + "\n" + locations_.staging_root.value_or("-") +

@@ -10,7 +10,6 @@
 #include <cstring>
 #include <stdexcept>
 
-#include "pycemit/source_hash.h"
 #include "pycemit/interpreter_process.h"
 #include "pycemit/interpreter_protocol.h"
 
@@ -46,6 +45,60 @@ std::optional<int> optional_int(const std::string& field) {
   const long long v = protocol::parse_int_field(field);
   if (v <= 0 || v > 0x7FFFFFFF) return std::nullopt;
   return static_cast<int>(v);
+}
+
+// The interpreter's facts from its hello: name, value pairs
+// (tool/bootstrap/compiler.py), with its format decided (interpreter.h).
+InterpreterInfo interpreter_from_hello(const std::string& executable, const std::vector<std::string>& fields) {
+  if (fields.size() % 2 != 0) throw protocol::ProtocolError("malformed handshake");
+  InterpreterInfo info;
+  info.executable = executable;
+  auto& hashes = info.source_hashes;
+  std::string version;
+  bool has_cache_tag = true;
+  for (std::size_t i = 0; i < fields.size(); i += 2) {
+    const std::string& name = fields[i];
+    const std::string& value = fields[i + 1];
+    if (name == "implementation") info.implementation = value;
+    else if (name == "version") version = value;
+    else if (name == "release_level") info.release_level = value;
+    else if (name == "serial") info.serial = static_cast<int>(protocol::parse_int_field(value));
+    else if (name == "implementation_version") info.implementation_version = value;
+    else if (name == "cache_tag") info.cache_tag = value;
+    else if (name == "has_cache_tag") has_cache_tag = protocol::parse_int_field(value) != 0;
+    else if (name == "magic" && value.size() == 4) std::copy(value.begin(), value.end(), info.magic.begin());
+    else if (name == "marshal_version") info.marshal_version = static_cast<int>(protocol::parse_int_field(value));
+    else if (name == "free_threaded") info.free_threaded = protocol::parse_int_field(value) != 0;
+    else if (name == "source_hash_data") hashes.emplace_back(value, std::string());
+    else if (name == "source_hash" && !hashes.empty() && hashes.back().second.empty()) hashes.back().second = value;
+  }
+  if (std::sscanf(version.c_str(), "%d.%d.%d", &info.major, &info.minor, &info.micro) != 3 ||
+      info.implementation.empty() || info.magic == std::array<std::uint8_t, 4>{} || hashes.empty()) {
+    throw protocol::ProtocolError("malformed handshake");
+  }
+  if (!has_cache_tag) info.cache_tag.reset();
+  decide_format(info);
+  return info;
+}
+
+std::string encode_request(const CompileRequest& req) {
+  const std::string id = std::to_string(req.id);
+  switch (req.kind) {
+    case CompileRequest::Kind::Compile:
+      return protocol::encode_frame(protocol::kCompile,
+                                    {id, std::to_string(req.optimize), req.embedded_path, req.source});
+    case CompileRequest::Kind::Dump: return protocol::encode_frame(protocol::kDump, {id, req.source});
+    case CompileRequest::Kind::Verify: return protocol::encode_frame(protocol::kVerify, {id, req.source, req.canonical});
+  }
+  throw std::logic_error("unknown request kind");
+}
+
+// Whether two handshakes describe the same interpreter build.
+bool same_interpreter(const InterpreterInfo& a, const InterpreterInfo& b) {
+  return a.implementation == b.implementation && a.version_string() == b.version_string() &&
+         a.implementation_version == b.implementation_version && a.cache_tag == b.cache_tag && a.magic == b.magic &&
+         a.marshal_version == b.marshal_version && a.free_threaded == b.free_threaded &&
+         a.hash_rounds == b.hash_rounds;
 }
 
 }  // namespace
@@ -126,9 +179,7 @@ void InterpreterPool::dispatch() {
       if (queue_.empty()) return;
       if (!proc->ready || proc->in_flight.size() >= depth) continue;
       CompileRequest& req = queue_.front();
-      const std::string id = std::to_string(req.id);
-      const std::string level = std::to_string(req.optimize);
-      proc->outbox += protocol::encode_frame(protocol::kCompile, {id, level, req.embedded_path, req.source});
+      proc->outbox += encode_request(req);
       if (proc->in_flight.empty()) proc->deadline = Clock::now() + timeout_;
       proc->in_flight.push_back(std::move(req));
       queue_.pop_front();
@@ -250,9 +301,10 @@ void InterpreterPool::handle_frame(Process& proc, char kind, const std::vector<s
       InterpreterInfo refused;
       refused.executable = interpreter_;
       refused.implementation = fields[0];
-      // "3.7.16" -> major.minor.micro; validate_interpreter words the refusal.
+      // "3.7.16" -> major.minor.micro; decide_format words the refusal.
       std::sscanf(fields[1].c_str(), "%d.%d.%d", &refused.major, &refused.minor, &refused.micro);
-      validate_interpreter(refused);
+      decide_format(refused);
+      throw protocol::ProtocolError("refused an interpreter pycemit accepts");
     }
     if (kind != protocol::kHello) throw protocol::ProtocolError("expected a handshake");
     check_hello(fields);
@@ -265,7 +317,10 @@ void InterpreterPool::handle_frame(Process& proc, char kind, const std::vector<s
   }
   CompileReply reply;
   reply.id = proc.in_flight.front().id;
-  if (kind == protocol::kCompiled) {
+  if (kind == protocol::kCompiled && proc.in_flight.front().kind == CompileRequest::Kind::Verify) {
+    if (fields.size() != 1) throw protocol::ProtocolError("malformed verify reply");
+    reply.code = std::string();
+  } else if (kind == protocol::kCompiled) {
     if (fields.size() < 2 || (fields.size() - 2) % 3 != 0) throw protocol::ProtocolError("malformed compile reply");
     reply.code = fields[1];
     for (std::size_t i = 2; i + 2 < fields.size(); i += 3) {
@@ -282,32 +337,11 @@ void InterpreterPool::handle_frame(Process& proc, char kind, const std::vector<s
 }
 
 void InterpreterPool::check_hello(const std::vector<std::string>& fields) {
-  if (fields.size() != 8 || fields[3].size() != 4 || fields[7].size() != 8) {
-    throw protocol::ProtocolError("malformed handshake");
-  }
-  InterpreterInfo info;
-  info.executable = interpreter_;
-  info.implementation = fields[0];
-  if (std::sscanf(fields[1].c_str(), "%d.%d.%d", &info.major, &info.minor, &info.micro) != 3) {
-    throw protocol::ProtocolError("malformed version in handshake");
-  }
-  info.cache_tag = fields[2];
-  std::copy(fields[3].begin(), fields[3].end(), info.magic.begin());
-  info.marshal_version = static_cast<int>(protocol::parse_int_field(fields[4]));
-  validate_interpreter(info);
-
-  const SourceHash ours = source_hash(info, fields[6]);
-  if (std::string_view(reinterpret_cast<const char*>(ours.data()), ours.size()) != fields[7]) {
-    throw InterpreterError(interpreter_ + ": importlib.util.source_hash disagrees with pycemit's SipHash-" +
-                           std::to_string(source_hash_rounds(info.minor).compression) + "-" +
-                           std::to_string(source_hash_rounds(info.minor).finalization) +
-                           " on a probe string; refusing to write hash-based pycs it would reject");
-  }
-  if (info_ && (info_->magic != info.magic || info_->cache_tag != info.cache_tag ||
-                info_->minor != info.minor || info_->marshal_version != info.marshal_version)) {
-    throw InterpreterError(interpreter_ + " now reports " + info.implementation + " " + info.version_string() +
-                           " (" + info.cache_tag + "), expected " + info_->version_string() + " (" +
-                           info_->cache_tag + "): the interpreter changed");
+  InterpreterInfo info = interpreter_from_hello(interpreter_, fields);
+  if (info_ && !same_interpreter(*info_, info)) {
+    throw InterpreterError(interpreter_ + " now reports " + info.display_name() + " (magic number " +
+                           std::to_string(info.magic_number()) + "), expected " + info_->display_name() +
+                           " (magic number " + std::to_string(info_->magic_number()) + "): the interpreter changed");
   }
   if (!info_) info_ = info;
 }

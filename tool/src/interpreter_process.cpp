@@ -23,7 +23,7 @@ if sys.path and sys.path[0] in ("", "."):
     del sys.path[0]
 v = sys.version_info
 impl = sys.implementation.name if hasattr(sys, "implementation") else ("pypy" if "PyPy" in sys.version else "cpython")
-if impl != "cpython" or v < (3, 8):
+if impl not in ("cpython", "pypy") or v < (3, 8):
     fields = [impl.encode("ascii"), ("%d.%d.%d" % tuple(v[:3])).encode("ascii")]
     payload = b"R" + b"".join([struct.pack("<I", len(f)) + f for f in fields])
     out = getattr(sys.stdout, "buffer", sys.stdout)

@@ -8,7 +8,8 @@ namespace pycemit::protocol {
 namespace {
 
 bool known_kind(char kind) {
-  return kind == kHello || kind == kRefused || kind == kCompile || kind == kCompiled || kind == kFailed;
+  return kind == kHello || kind == kRefused || kind == kCompile || kind == kDump || kind == kVerify ||
+         kind == kCompiled || kind == kFailed;
 }
 
 }  // namespace

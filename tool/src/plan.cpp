@@ -62,6 +62,11 @@ Locations resolve_locations(const LocationOptions& given, Layout layout) {
   return loc;
 }
 
+std::string cache_tag_for(const InterpreterInfo& info, Layout layout) {
+  if (layout == Layout::Sourceless) return "";
+  return info.require_cache_tag();
+}
+
 PlannedSource plan_source(const SourceFile& source, const Locations& loc, Layout layout,
                           const std::string& cache_tag, const std::vector<int>& levels) {
   PlannedSource plan;

@@ -29,13 +29,18 @@ void clamp_mtime(const std::string& path, std::int64_t epoch) {
 }  // namespace
 
 ScanSettings::ScanSettings(const CompileOptions& options, const Locations& loc, const InterpreterInfo& info)
-    : locations(&loc), layout(options.layout), levels(options.levels), interpreter(&info), mode(options.mode) {}
+    : locations(&loc),
+      layout(options.layout),
+      levels(options.levels),
+      interpreter(&info),
+      cache_tag(cache_tag_for(info, options.layout)),
+      mode(options.mode) {}
 
 SourceScan scan_source(const SourceFile& source, const ScanSettings& settings) {
   SourceScan scan;
   scan.plan.source = source;  // known even when planning fails
   try {
-    scan.plan = plan_source(source, *settings.locations, settings.layout, settings.interpreter->cache_tag,
+    scan.plan = plan_source(source, *settings.locations, settings.layout, settings.cache_tag,
                              settings.levels);
     if (settings.clamp_mtime_to) clamp_mtime(source.path, *settings.clamp_mtime_to);
     if (settings.cache) {
@@ -51,7 +56,7 @@ SourceScan scan_source(const SourceFile& source, const ScanSettings& settings) {
     const std::string bytes = read_file(source.path, &st);
     scan.source_identity = identity_of(st);
     const PycHeaderBytes header = expected_header(*settings.interpreter, settings.mode, bytes, st);
-    const auto layout = marshal::code_layout_for_minor(settings.interpreter->minor);
+    const auto layout = settings.interpreter->code_layout;
     for (const auto& out : scan.plan.outputs) {
       scan.states.push_back(output_state(out.path, header, scan.plan.embedded_path, layout));
     }

@@ -51,7 +51,7 @@ SourceHash source_hash(const std::array<std::uint8_t, 4>& magic, SipHashRounds r
 }
 
 SourceHash source_hash(const InterpreterInfo& info, std::string_view data) {
-  return source_hash(info.magic, source_hash_rounds(info.minor), data);
+  return source_hash(info.magic, info.hash_rounds, data);
 }
 
 }  // namespace pycemit

@@ -8,8 +8,9 @@
 namespace pycemit {
 
 // The canonical bytes of the pyc `data`: the 16-byte header unchanged, then
-// marshal::canonicalize of the body with the code layout of the CPython version
-// its magic number names. Throws std::runtime_error (or marshal::MarshalError, a
+// marshal::canonicalize of the body with the code layout of the format its
+// magic number names (format_for_magic_number: a release, or for another
+// CPython magic number the version whose range holds it). Throws std::runtime_error (or marshal::MarshalError, a
 // subclass) naming the problem: truncated header, unknown magic number,
 // unreadable marshal data.
 std::string canonical_pyc(std::string_view data);

@@ -2,11 +2,12 @@
 // (interpreter_process.h) fed over pipes with the framed protocol (interpreter_protocol.h).
 //
 // Up to two requests in flight per interpreter (the second waits in its pipe);
-// interpreters are started on demand, up to the pool size, so a run with one stale file starts one interpreter and a no-op
-// run starts none. Every interpreter's handshake is checked: the interpreter must be
-// CPython 3.8-3.14 with its released magic number, report the same facts as the
-// first interpreter, and compute the same source hash of a probe string as
-// source_hash.h does (a mismatch is a hard error, never a wrong pyc).
+// interpreters are started on demand, up to the pool size, so a run with one
+// stale file starts one interpreter and a no-op run starts none. Every
+// interpreter's handshake is checked: its facts must be ones decide_format
+// accepts (interpreter.h: CPython or PyPy of Python 3.8+, a source hash pycemit
+// reproduces), and the same as the first interpreter's (a mismatch is a hard
+// error, never a wrong pyc).
 //
 // An interpreter that dies, writes something that is not a frame, or runs longer than
 // the timeout on one request is killed and replaced; that request gets a
@@ -27,11 +28,24 @@
 
 namespace pycemit {
 
+// One request to an interpreter process (tool/bootstrap/compiler.py):
+//   Compile: compile(source, embedded_path, "exec", dont_inherit=True,
+//            optimize=optimize); the reply's `code` is marshal.dumps of the code.
+//   Dump:    `source` is a Python expression (UTF-8); the reply's `code` is
+//            marshal.dumps of its value (the format probe's data objects).
+//   Verify:  `source` is marshal data this interpreter wrote and `canonical`
+//            pycemit's canonical form of it; the reply has an empty `code` when
+//            both load to equal objects (exact types, float bits, every co_*
+//            attribute), else a failure of type "VerifyMismatch" naming the first
+//            difference.
 struct CompileRequest {
+  enum class Kind { Compile, Dump, Verify };
+  Kind kind = Kind::Compile;
   std::uint64_t id = 0;
-  int optimize = 0;            // compile(optimize=...): 0, 1 or 2
-  std::string embedded_path;   // co_filename, file-system bytes (decoded with surrogateescape)
-  std::string source;          // the source file's bytes, exactly as on disk
+  int optimize = 0;            // Compile: compile(optimize=...): 0, 1 or 2
+  std::string embedded_path;   // Compile: co_filename, file-system bytes (decoded with surrogateescape)
+  std::string source;          // Compile: the source file's bytes, exactly as on disk; see above for the others
+  std::string canonical;       // Verify: the canonical bytes
 };
 
 // A warning the compiler emitted (SyntaxWarning, DeprecationWarning...).

@@ -19,7 +19,7 @@
 namespace pycemit {
 
 // The program given to `python -c`: refuses (with a protocol 'R' frame and exit
-// status 3) anything that is not CPython >= 3.8, in a syntax that Python 2 and
+// status 3) anything that is neither CPython nor PyPy of Python >= 3.8, in a syntax that Python 2 and
 // old Python 3 can parse, then runs the bootstrap program passed as argv[1].
 std::string_view interpreter_stub_source();
 

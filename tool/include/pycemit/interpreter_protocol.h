@@ -19,6 +19,8 @@ namespace pycemit::protocol {
 constexpr char kHello = 'H';     // interpreter -> pycemit, once: interpreter facts
 constexpr char kRefused = 'R';   // interpreter -> pycemit, instead of hello: implementation, version
 constexpr char kCompile = 'C';   // pycemit -> interpreter: id, level, embedded path, source
+constexpr char kDump = 'D';      // pycemit -> interpreter: id, expression (marshal.dumps of its value)
+constexpr char kVerify = 'V';    // pycemit -> interpreter: id, its marshal bytes, their canonical form
 constexpr char kCompiled = 'K';  // interpreter -> pycemit: id, marshal bytes, (category, line, message)*
 constexpr char kFailed = 'E';    // interpreter -> pycemit: id, type, message, line, column
 

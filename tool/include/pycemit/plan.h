@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "pycemit/discover.h"
+#include "pycemit/interpreter.h"
 #include "pycemit/naming.h"
 
 namespace pycemit {
@@ -79,6 +80,12 @@ struct PlannedSource {
   std::string embedded_path;  // co_filename
   std::vector<PlannedOutput> outputs;  // one per requested level, in the order given
 };
+
+// The cache tag that names `layout`'s pycs for `info`: its
+// sys.implementation.cache_tag, or "" for Layout::Sourceless (whose names carry
+// none). Throws InterpreterError when the interpreter has no cache tag (a
+// CPython 3.15 build option, gh-144278) and `layout` needs one.
+std::string cache_tag_for(const InterpreterInfo& info, Layout layout);
 
 // Plans one source. `levels`: optimization levels (0, 1, 2; a single one for
 // Layout::Sourceless, whose name carries no level: validate_options checks it).

@@ -28,6 +28,7 @@ struct ScanSettings {
   Layout layout = Layout::Pycache;
   std::vector<int> levels{0};
   const InterpreterInfo* interpreter = nullptr;
+  std::string cache_tag;  // cache_tag_for(*interpreter, layout)
   InvalidationMode mode = InvalidationMode::CheckedHash;
   // Timestamp mode: first set the source's mtime to this (seconds since the
   // epoch, SOURCE_DATE_EPOCH) when it is newer (--clamp-source-mtime).

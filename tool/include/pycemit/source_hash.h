@@ -3,8 +3,9 @@
 // source_hash(data) = _Py_KeyedHash(key, data) (Python/pyhash.c): SipHash with
 // the 16-byte key "4 magic-number bytes + 12 zero bytes", over the raw source
 // bytes as read from disk, 64-bit result stored little-endian in the pyc header.
-// SipHash-2-4 for CPython 3.8-3.10, SipHash-1-3 from 3.11. Computed with
-// OpenSSL 3's EVP_MAC "SIPHASH" (reference: shared/reference/pyc-format.md, 2).
+// SipHash-2-4 for CPython 3.8-3.10 and PyPy, SipHash-1-3 for CPython from 3.11
+// (the interpreter's handshake decides, interpreter.h). Computed with OpenSSL 3's
+// EVP_MAC "SIPHASH" (docs/pyc-format.md, section 2).
 #pragma once
 
 #include <array>
@@ -22,7 +23,7 @@ using SourceHash = std::array<std::uint8_t, 8>;  // exactly the 8 bytes at pyc o
 // Throws std::runtime_error only if OpenSSL cannot provide SIPHASH.
 SourceHash source_hash(const std::array<std::uint8_t, 4>& magic, SipHashRounds rounds, std::string_view data);
 
-// The same, with magic and rounds taken from `info`.
+// The same, with the magic number and hash variant of `info` (decide_format).
 SourceHash source_hash(const InterpreterInfo& info, std::string_view data);
 
 }  // namespace pycemit

@@ -174,6 +174,8 @@ Selection select_sources(const SelectionOptions& s) {
   sel.locations = resolve_locations(sel.options.locations, sel.options.layout);
   InterpreterPool pool(resolve_executable(sel.options.python), 1, std::chrono::seconds(60));
   sel.interpreter = learn_interpreter(pool);
+  if (!sel.interpreter.known_format) std::cerr << unknown_format_warning(sel.interpreter) << "\n";
+  cache_tag_for(sel.interpreter, sel.options.layout);  // refuses a layout this interpreter cannot use
   sel.discovery = discover_sources(sel.options.paths,
                                    {sel.locations.source_root, sel.options.excludes, sel.locations.staging_root});
   for (const auto& e : sel.discovery.errors) std::cerr << e << "\n";

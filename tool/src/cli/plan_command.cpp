@@ -24,10 +24,11 @@ Command add_plan_command(CLI::App& app) {
             const Locations& loc = sel.locations;
             const InterpreterInfo& info = sel.interpreter;
             const Discovery& found = sel.discovery;
+            const std::string cache_tag = cache_tag_for(info, o.layout);
 
             nlohmann::json sources = nlohmann::json::array();
             for (const auto& source : found.sources) {
-              const PlannedSource p = plan_source(source, loc, o.layout, info.cache_tag, o.levels);
+              const PlannedSource p = plan_source(source, loc, o.layout, cache_tag, o.levels);
               nlohmann::json outputs = nlohmann::json::array();
               for (const auto& out : p.outputs) {
                 outputs.push_back({{"optimization_level", out.optimize}, {"path", out.path}, {"runtime_path", out.runtime_path}});
@@ -37,7 +38,7 @@ Command add_plan_command(CLI::App& app) {
                                  {"embedded_path", p.embedded_path},
                                  {"outputs", outputs}});
             }
-            const nlohmann::json doc = {{"cache_tag", info.cache_tag},
+            const nlohmann::json doc = {{"cache_tag", info.cache_tag ? nlohmann::json(*info.cache_tag) : nlohmann::json(nullptr)},
                                         {"version", info.version_string()},
                                         {"magic_number", info.magic_number()},
                                         {"sources", sources}};
