@@ -62,7 +62,7 @@ TEST(SourceHash, VariantFollowsVersion) {
   EXPECT_EQ(source_hash_rounds(11), (SipHashRounds{1, 3}));
 }
 
-TEST(SourceHash, MatchesEveryInstalledInterpreter) {
+TEST(SourceHashInterpreters, MatchesEveryInstalledInterpreter) {
   // Bytes a decoder would choke on: the hash is over raw bytes.
   static const char kData[] = "# coding: latin-1\nx = '\xe9'\r\n\0tail";
   const std::string data(kData, sizeof kData - 1);

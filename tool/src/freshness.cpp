@@ -4,39 +4,9 @@
 
 #include "pycemit/file_io.h"
 #include "pycemit/source_hash.h"
+#include "pycemit/utf8.h"
 
 namespace pycemit {
-namespace {
-
-// Length of the valid UTF-8 sequence at the start of `s` (no surrogates, no
-// overlong forms, at most U+10FFFF), or 0 if it is not one.
-std::size_t valid_utf8_length(std::string_view s) {
-  const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
-  const unsigned char b0 = byte(0);
-  if (b0 < 0x80) return 1;
-  std::size_t n;
-  unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
-  if (b0 >= 0xC2 && b0 <= 0xDF) {
-    n = 2;
-  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-    n = 3;
-    if (b0 == 0xE0) lo = 0xA0;  // overlong
-    if (b0 == 0xED) hi = 0x9F;  // surrogates
-  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-    n = 4;
-    if (b0 == 0xF0) lo = 0x90;  // overlong
-    if (b0 == 0xF4) hi = 0x8F;  // above U+10FFFF
-  } else {
-    return 0;
-  }
-  if (s.size() < n || byte(1) < lo || byte(1) > hi) return 0;
-  for (std::size_t i = 2; i < n; ++i) {
-    if (byte(i) < 0x80 || byte(i) > 0xBF) return 0;
-  }
-  return n;
-}
-
-}  // namespace
 
 PycHeaderBytes expected_header(const InterpreterInfo& info, InvalidationMode mode, std::string_view source,
                                const struct stat& st) {
@@ -55,7 +25,7 @@ std::string fsdecoded_utf8(std::string_view path) {
   std::string out;
   out.reserve(path.size());
   while (!path.empty()) {
-    const std::size_t n = valid_utf8_length(path);
+    const std::size_t n = utf8_sequence_length(path, Surrogates::Reject);
     if (n > 0) {
       out.append(path.substr(0, n));
       path.remove_prefix(n);

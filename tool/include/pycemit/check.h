@@ -6,10 +6,10 @@
 #include <string>
 #include <vector>
 
-#include "pycemit/compile_run.h"
 #include "pycemit/discover.h"
 #include "pycemit/interpreter.h"
 #include "pycemit/plan.h"
+#include "pycemit/run_options.h"
 
 namespace pycemit {
 
@@ -30,6 +30,6 @@ std::string to_string(CheckFinding::Kind kind);
 // every usable core (scan.h). Then lists orphaned pycs below the
 // directories among options.paths (orphans.h). Findings come sorted by pyc path.
 std::vector<CheckFinding> check_outputs(const std::vector<SourceFile>& sources, const CompileOptions& options,
-                                const Locations& locations, const InterpreterInfo& info);
+                                        const Locations& locations, const InterpreterInfo& info);
 
 }  // namespace pycemit

@@ -2,11 +2,10 @@
 // (interpreter_process.h) fed over pipes with the framed protocol (interpreter_protocol.h).
 //
 // Up to two requests in flight per interpreter (the second waits in its pipe);
-// interpreters are started on demand, up to the pool size, so a run with one stale file starts one interpreter and a no-op
-// run starts none. Every interpreter's handshake is checked: the interpreter must be
-// CPython 3.8-3.14 with its released magic number, report the same facts as the
-// first interpreter, and compute the same source hash of a probe string as
-// source_hash.h does (a mismatch is a hard error, never a wrong pyc).
+// interpreters are started on demand, up to the pool size, so a run with one stale file starts one interpreter and a
+// no-op run starts none. Every interpreter's handshake is checked: the interpreter must be CPython 3.8-3.14 with its
+// released magic number, report the same facts as the first interpreter, and compute the same source hash of a probe
+// string as source_hash.h does (a mismatch is a hard error, never a wrong pyc).
 //
 // An interpreter that dies, writes something that is not a frame, or runs longer than
 // the timeout on one request is killed and replaced; that request gets a
@@ -23,46 +22,17 @@
 #include <string>
 #include <vector>
 
+#include "pycemit/compiler.h"
 #include "pycemit/interpreter.h"
 
 namespace pycemit {
 
-struct CompileRequest {
-  std::uint64_t id = 0;
-  int optimize = 0;            // compile(optimize=...): 0, 1 or 2
-  std::string embedded_path;   // co_filename, file-system bytes (decoded with surrogateescape)
-  std::string source;          // the source file's bytes, exactly as on disk
-};
-
-// A warning the compiler emitted (SyntaxWarning, DeprecationWarning...).
-struct CompileWarning {
-  std::string category;
-  int line = 0;
-  std::string message;
-};
-
-// Why a request produced no code. `line`/`column` as the interpreter reported
-// them (column is SyntaxError.offset, 1-based); absent when unknown or 0.
-struct CompileFailure {
-  std::string type;     // "SyntaxError", "ValueError", "RecursionError", "InterpreterDied", "Timeout"...
-  std::string message;
-  std::optional<int> line;
-  std::optional<int> column;
-};
-
-struct CompileReply {
-  std::uint64_t id = 0;
-  std::optional<std::string> code;  // marshal.dumps(code), as the interpreter wrote it
-  std::vector<CompileWarning> warnings;
-  CompileFailure failure;           // meaningful only when !code
-};
-
-class InterpreterPool {
+class InterpreterPool : public Compiler {
  public:
   // `interpreter`: absolute path (see resolve_executable). `max_processes` >= 1.
   // `timeout`: limit for one request, and for an interpreter's handshake.
   InterpreterPool(std::string interpreter, int max_processes, std::chrono::milliseconds timeout);
-  ~InterpreterPool();
+  ~InterpreterPool() override;
   InterpreterPool(const InterpreterPool&) = delete;
   InterpreterPool& operator=(const InterpreterPool&) = delete;
 
@@ -80,26 +50,26 @@ class InterpreterPool {
 
   // Queues a request and starts the interpreters it needs at once (their start-up
   // overlaps whatever the caller does before next_reply()).
-  void submit(CompileRequest request);
+  void submit(CompileRequest request) override;
 
   // Requests submitted and not yet returned by next_reply().
-  std::size_t outstanding() const { return queue_.size() + in_flight_ + ready_.size(); }
+  std::size_t outstanding() const override { return queue_.size() + in_flight_ + ready_.size(); }
 
   // Blocks until some request finishes and returns its reply (in completion
   // order). Throws InterpreterError when interpreters cannot be started or fail their
   // handshake; std::logic_error when nothing is outstanding.
-  CompileReply next_reply();
+  CompileReply next_reply() override;
 
   // Number of interpreter processes started so far (for tests and the benchmark).
-  int processes_started() const { return processes_started_; }
+  int processes_started() const override { return processes_started_; }
 
   // The interpreter's absolute path, as given.
   const std::string& interpreter() const { return interpreter_; }
-  int max_processes() const { return max_processes_; }
+  int max_processes() const override { return max_processes_; }
 
   // Kills every interpreter and forgets every outstanding request. The pool can be
   // used again (new interpreters start on demand).
-  void cancel();
+  void cancel() override;
 
  private:
   struct Process;

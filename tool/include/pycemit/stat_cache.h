@@ -30,6 +30,10 @@
 #include <utility>
 #include <vector>
 
+#include "pycemit/interpreter.h"
+#include "pycemit/plan.h"
+#include "pycemit/run_options.h"
+
 namespace pycemit {
 
 struct FileIdentity {
@@ -47,6 +51,13 @@ FileIdentity identity_of(const struct stat& st);
 // The identity of `path`, following a final symlink (stat) or not (lstat);
 // nullopt if it does not exist.
 std::optional<FileIdentity> identity_of(const std::string& path, bool follow_symlinks);
+
+// A run's context, as described above: the interpreter (path, cache tag,
+// magic number), the mode, layout and levels, every root, the embed prefix,
+// whether levels are hardlinked, the PATH arguments made absolute, and the
+// canonical form's version, one per line. Runs that share it share a cache file.
+std::string stat_cache_context(const CompileOptions& options, const Locations& locations,
+                               const InterpreterInfo& interpreter);
 
 class StatCache {
  public:
@@ -73,8 +84,8 @@ class StatCache {
   // read, has exactly `outputs`, all current now; `written[k]` says whether
   // this run wrote outputs[k]. Identities are taken now (lstat). Nothing is
   // recorded when an identity is racy or an output is missing.
-  void record(const std::string& source, const FileIdentity& source_identity,
-              const std::vector<std::string>& outputs, const std::vector<bool>& written);
+  void record(const std::string& source, const FileIdentity& source_identity, const std::vector<std::string>& outputs,
+              const std::vector<bool>& written);
 
   // Writes the entries kept and recorded in this run, atomically, if they
   // differ from what load() read. Never throws.
