@@ -218,11 +218,13 @@ def all_files(tree):
 
 
 def check_findings(output):
-    """Parses `pycemit check` output: [(kind, pyc or source)]."""
+    """Parses `pycemit check` output: [(kind, pyc or source)]. Lines are
+    "<kind> <pyc> (source <source>): <cause>", or "<kind> <path>: <cause>"
+    for orphaned pycs and unreadable sources."""
     findings = []
     for line in output.splitlines():
         kind, _, rest = line.partition(" ")
-        path = rest.split(" (source ", 1)[0]
+        path = rest.split(" (source ", 1)[0] if " (source " in rest else rest.split(": ", 1)[0]
         findings.append((kind, os.path.abspath(path)))
     return sorted(findings)
 

@@ -16,6 +16,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "canned_code.h"
 #include "pycemit/file_io.h"
 #include "pycemit/little_endian.h"
 #include "test_tree.h"
@@ -23,46 +24,11 @@
 namespace pycemit {
 namespace {
 
+using testing::code_for;
+using testing::cpython312;
+using testing::from_hex;
+using testing::kModuleHex;
 using testing::TempTree;
-
-// marshal.dumps(compile("x = 1\n", "pkg/mod.py", "exec", dont_inherit=True))
-// from CPython 3.12.1: the same at every optimization level. Byte 54 starts the
-// co_filename: 0xfa (short ASCII str with FLAG_REF), length 10, "pkg/mod.py".
-constexpr const char* kModuleHex =
-    "e30000000000000000000000000100000000000000f308000000970064005a0079012902e9010000004e2901da0178a900f30000"
-    "0000fa0a706b672f6d6f642e7079fa083c6d6f64756c653e720700000001000000730a000000f003010101d8040581017205000000";
-constexpr std::size_t kFilenameOffset = 54;
-constexpr std::string_view kCannedFilename = "pkg/mod.py";
-
-std::string from_hex(std::string_view hex) {
-  std::string out;
-  for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
-    out.push_back(static_cast<char>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
-  }
-  return out;
-}
-
-// The canned code object with `filename` (ASCII, below 256 bytes) as its
-// co_filename: the string's length byte and text are replaced.
-std::string code_for(const std::string& filename) {
-  std::string code = from_hex(kModuleHex);
-  EXPECT_EQ(code.substr(kFilenameOffset + 2, kCannedFilename.size()), kCannedFilename);
-  code.replace(kFilenameOffset + 1, 1 + kCannedFilename.size(),
-               std::string(1, static_cast<char>(filename.size())) + filename);
-  return code;
-}
-
-// CPython 3.12's facts, as its handshake reports them.
-InterpreterInfo cpython312() {
-  InterpreterInfo info;
-  info.executable = "/nonexistent/python3.12";
-  info.implementation = "cpython";
-  info.major = 3, info.minor = 12, info.micro = 1;
-  info.cache_tag = "cpython-312";
-  info.magic = {0xcb, 0x0d, 0x0d, 0x0a};  // 3531
-  info.marshal_version = 4;
-  return info;
-}
 
 // Answers every request at once, in submission order; by default with the
 // canned code object compiled for the request's embedded path.

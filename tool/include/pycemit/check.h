@@ -18,6 +18,11 @@ struct CheckFinding {
   Kind kind;
   std::string pyc;     // the output path
   std::string source;  // the source path, empty for orphans
+  // Why, in a few words (freshness.h's OutputInspection::cause): "no file",
+  // "embedded path differs: has 'a.py', expected 'pkg/a.py'", "source hash
+  // differs ...", "magic number ...", "invalidation mode ...", "not in
+  // canonical form ...", "no source uses it", or the source's read error.
+  std::string cause;
 };
 
 // "missing", "stale", "not-canonical", "orphaned", "unreadable".

@@ -40,6 +40,7 @@ struct ScanSettings {
 struct SourceScan {
   PlannedSource plan;
   std::vector<OutputState> states;   // per planned output
+  std::vector<std::string> causes;   // per planned output: why it is not current (freshness.h), "" if it is
   std::optional<std::string> error;  // one line: the source cannot be planned, read or clamped
   bool from_cache = false;           // every output current by the stat cache, nothing read
   FileIdentity source_identity;      // of the source as read (when not from_cache)
