@@ -35,7 +35,7 @@ struct Vector {
   const char* hello;
 };
 
-// shared/reference/pyc-format.md, section 2.
+// docs/pyc-format.md, section 3.
 constexpr Vector kVectors[] = {
     {8, "81e4881b3643e8e9", "1506f08f32bf3ff3", "d6381f1ffa182413"},
     {9, "ac0bb7c83e5b1c5f", "f1d665a9e50fdffa", "2316bd72f222b323"},

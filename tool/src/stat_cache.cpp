@@ -99,7 +99,7 @@ std::optional<FileIdentity> identity_of(const std::string& path, bool follow_sym
 }
 
 StatCache::StatCache(const std::string& context)
-    : path_(cache_file("checked", context, "bin").value_or("")), run_start_ns_(now_ns()) {}
+    : path_(cache_file("stat", context, "bin").value_or("")), run_start_ns_(now_ns()) {}
 
 void StatCache::load() {
   if (path_.empty()) return;
@@ -173,7 +173,7 @@ void StatCache::save() const {
     make_directories(std::string(path_dirname(path_)));
     write_file_atomically(path_, data, 0644);
   } catch (const std::exception&) {
-    // A read-only cache directory: the next run checks in full.
+    // A read-only cache directory: the next run scans in full.
   }
 }
 

@@ -1,4 +1,4 @@
-// Up-to-date checks for the plan stage, done without an interpreter: the header
+// Whether an existing output is current, for the scan stage, decided without an interpreter: the header
 // pycemit would write is computed in C++ (source hash or source stamp) and
 // compared with the existing pyc's first 16 bytes; the existing pyc's embedded
 // path (co_filename) must be the one pycemit would embed, and its body must be

@@ -4,7 +4,7 @@
 // The interpreter itself is the source of truth: its handshake reports
 // importlib.util.MAGIC_NUMBER, sys.implementation.cache_tag and marshal.version
 // (see interpreter_pool.h). The table here only checks those answers and picks the
-// SipHash variant (reference: shared/reference/pyc-format.md, sections 1-2).
+// SipHash variant (docs/pyc-format.md, sections 2-3).
 #pragma once
 
 #include <array>

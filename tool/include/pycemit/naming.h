@@ -1,7 +1,7 @@
 // Where the interpreter looks for a source's pyc: PEP 3147 / PEP 488 names, the
 // pycache prefix tree (PYTHONPYCACHEPREFIX, 3.8+), and legacy sourceless pycs.
 // The rules are importlib's cache_from_source (Lib/importlib/_bootstrap_external.py);
-// reference: shared/reference/pyc-format.md, section 4. Paths are POSIX paths held
+// docs/pyc-format.md, section 5. Paths are POSIX paths held
 // as byte strings ('/' separators; names need not be UTF-8).
 #pragma once
 

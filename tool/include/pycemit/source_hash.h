@@ -4,7 +4,7 @@
 // the 16-byte key "4 magic-number bytes + 12 zero bytes", over the raw source
 // bytes as read from disk, 64-bit result stored little-endian in the pyc header.
 // SipHash-2-4 for CPython 3.8-3.10, SipHash-1-3 from 3.11. Computed with
-// OpenSSL 3's EVP_MAC "SIPHASH" (reference: shared/reference/pyc-format.md, 2).
+// OpenSSL 3's EVP_MAC "SIPHASH" (docs/pyc-format.md, section 3).
 #pragma once
 
 #include <array>

@@ -8,7 +8,7 @@
 // within one tick of the file system's clock. As git does for its index
 // ("racy git"), a file that was read (a source, an output found current) is
 // recorded only when its mtime and ctime are older than the run's start by
-// more than that granularity; otherwise it is checked in full next time.
+// more than that granularity; otherwise it is scanned in full next time.
 // Outputs this run wrote are recorded by their identity right after the write:
 // the cache assumes pycs are replaced (rename), as every writer of pycs does,
 // not edited in place within a clock tick of being written.
@@ -18,7 +18,7 @@
 // prefix, the PATH arguments, the canonical format's version), hashed into the
 // file name in pycemit's cache directory (cache_directory.h). It only
 // accelerates: a missing, unreadable or corrupt cache, or one that cannot be
-// written, means the files are checked in full, exactly as without it.
+// written, means the files are scanned in full, exactly as without it.
 #pragma once
 
 #include <sys/stat.h>
