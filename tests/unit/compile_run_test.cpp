@@ -12,6 +12,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <stdexcept>
 #include <thread>
@@ -19,6 +20,7 @@
 #include "canned_code.h"
 #include "pycemit/file_io.h"
 #include "pycemit/little_endian.h"
+#include "pycemit/manifest.h"
 #include "test_tree.h"
 
 namespace pycemit {
@@ -391,6 +393,42 @@ TEST_F(CompileRunTest, AnOutputThatIsASymlinkIsRefusedAndItsTargetUntouched) {
   EXPECT_NE(reporter->err.find(pyc("mod")), std::string::npos);
   EXPECT_EQ(read_file(target), "not a pyc");
   EXPECT_TRUE(lstat_path(pyc("mod")) && S_ISLNK(lstat_path(pyc("mod"))->st_mode));
+}
+
+TEST_F(CompileRunTest, TheManifestListsEveryOutputWithWhatTheRunDidAndEverySkippedSource) {
+  tree.write("pkg/mod.py", "x = 1\n");
+  tree.write("pkg/old.py", "print 'py2'\n");
+  answer = [](const CompileRequest& r) {
+    return r.embedded_path == "pkg/old.py" ? rejected("SyntaxError", "Missing parentheses") : FakeCompiler().answer(r);
+  };
+  options.levels = {0, 1};
+  options.hardlink_dupes = true;
+  options.on_error = OnError::Skip;
+  const std::string manifest_path = tree / "out/manifest.json";
+  options.manifest = manifest_path;
+  tree.mkdir("out");
+  const auto manifest = [&] { return nlohmann::json::parse(read_file(manifest_path)); };
+
+  ASSERT_EQ(run(), kExitOk) << reporter->err;
+  nlohmann::json doc = manifest();
+  ASSERT_EQ(doc["outputs"].size(), 2u);  // sorted by path: ".opt-1.pyc" before ".pyc"
+  EXPECT_EQ(doc["outputs"][0]["path"], pyc("mod", 1));
+  EXPECT_EQ(doc["outputs"][0]["status"], "linked");
+  EXPECT_EQ(doc["outputs"][0]["optimization_level"], 1);
+  EXPECT_EQ(doc["outputs"][1]["path"], pyc("mod"));
+  EXPECT_EQ(doc["outputs"][1]["status"], "written");
+  EXPECT_EQ(doc["outputs"][1]["cache_tag"], "cpython-312");
+  EXPECT_EQ(doc["outputs"][1]["size"], read_file(pyc("mod")).size());
+  EXPECT_EQ(doc["outputs"][1]["sha256"], sha256_hex(read_file(pyc("mod"))));
+  ASSERT_EQ(doc["skipped"].size(), 1u);
+  EXPECT_EQ(doc["skipped"][0]["source"], tree / "pkg/old.py");
+
+  ASSERT_EQ(run(), kExitOk);  // nothing to do: still every output, read back from disk
+  doc = manifest();
+  ASSERT_EQ(doc["outputs"].size(), 2u);
+  EXPECT_EQ(doc["outputs"][0]["status"], "unchanged");
+  EXPECT_EQ(doc["outputs"][1]["status"], "unchanged");
+  EXPECT_EQ(doc["outputs"][0]["sha256"], sha256_hex(read_file(pyc("mod", 1))));
 }
 
 TEST_F(CompileRunTest, AnotherCacheTagThanExpectedIsRefusedBeforeAnythingIsCompiled) {

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <sys/types.h>
+
 #include <map>
 #include <optional>
 #include <set>
