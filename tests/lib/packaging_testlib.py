@@ -196,18 +196,18 @@ def assert_bytes_absent(testcase, paths, needle, what):
             testcase.assertNotIn(encoded, f.read(), "%s found in %s" % (what, path))
 
 
-def pyc_jobs(python, sources, levels, mode="checked-hash", prefix=None, embedded=None):
-    """verify_pycs.py jobs for `sources` at `levels`, pycs where `python` looks
+def expectations_for(python, sources, levels, mode="checked-hash", prefix=None, embedded=None):
+    """verify_pycs.py expectations for `sources` at `levels`, pycs where `python` looks
     for them (with pycache prefix `prefix`); embedded(source) -> the expected
     co_filename (default: the source path itself)."""
     expected = lib.expected_paths(python, sources, levels, prefix=prefix)
-    jobs = []
+    expectations = []
     for s in sources:
         for level in levels:
             pyc = expected[s][level]
-            jobs.append({"source": s, "pyc": pyc, "optimize": level, "mode": mode,
+            expectations.append({"source": s, "pyc": pyc, "optimize": level, "mode": mode,
                          "embedded": embedded(s) if embedded else s})
-    return jobs
+    return expectations
 
 
 def all_files(tree):

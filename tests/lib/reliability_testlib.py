@@ -184,8 +184,8 @@ def digest_file(path):
         return hashlib.sha256(f.read()).hexdigest()
 
 
-def verify_jobs(python, tree, sources, levels, mode="checked-hash", source_root=None):
-    """verify_pycs.py jobs for `sources` compiled in place with --source-root
+def expectations_for(python, tree, sources, levels, mode="checked-hash", source_root=None):
+    """verify_pycs.py expectations for `sources` compiled in place with --source-root
     `source_root` (default `tree`), so the embedded path is the relative path."""
     root = source_root or tree
     expected = lib.expected_paths(python, sources, levels)
@@ -193,11 +193,11 @@ def verify_jobs(python, tree, sources, levels, mode="checked-hash", source_root=
             for s, by_level in expected.items() for level, p in by_level.items()]
 
 
-def verify_parallel(python, jobs, parts=2):
-    """lib.verify over `jobs`, split over `parts` interpreter processes."""
-    if not jobs:
+def verify_parallel(python, expectations, parts=2):
+    """lib.verify over `expectations`, split over `parts` interpreter processes."""
+    if not expectations:
         return
-    chunks = [jobs[i::parts] for i in range(parts)]
+    chunks = [expectations[i::parts] for i in range(parts)]
     errors = []
 
     def one(chunk):
@@ -215,8 +215,8 @@ def verify_parallel(python, jobs, parts=2):
         raise AssertionError("\n".join(errors))
 
 
-def existing_jobs(jobs):
-    return [j for j in jobs if os.path.exists(j["pyc"])]
+def with_existing_pycs(expectations):
+    return [e for e in expectations if os.path.exists(e["pyc"])]
 
 
 # ---------------------------------------------------------------- trees
