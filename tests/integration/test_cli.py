@@ -149,11 +149,11 @@ class CliTest(unittest.TestCase):
         self.assertEqual(lib.outputs_in(os.path.join(self.tree)), [], "nothing is written in place")
         runtime = {s: "/opt/my app/lib/" + os.path.relpath(s, self.tree) for s in sources}
         expected = lib.expected_paths(self.python, list(runtime.values()), [1])
-        jobs = []
+        expectations = []
         for s in sources:
             pyc = os.path.join(out, os.path.relpath(expected[runtime[s]][1], "/opt/my app/lib"))
-            jobs.append({"source": s, "pyc": pyc, "optimize": 1, "mode": "checked-hash", "embedded": runtime[s]})
-        lib.verify(self.python, jobs)
+            expectations.append({"source": s, "pyc": pyc, "optimize": 1, "mode": "checked-hash", "embedded": runtime[s]})
+        lib.verify(self.python, expectations)
 
     def test_staging_root_with_a_run_time_prefix(self):
         stage = os.path.join(self.tmp.name, "stage root")
@@ -165,11 +165,11 @@ class CliTest(unittest.TestCase):
         sources = lib.sources_in(site)
         runtime = {s: "/" + os.path.relpath(s, stage) for s in sources}
         expected = lib.expected_paths(self.python, list(runtime.values()), [0], prefix="/var/cache/pyc")
-        jobs = [{"source": s, "pyc": stage + expected[runtime[s]][0], "optimize": 0, "mode": "checked-hash",
+        expectations = [{"source": s, "pyc": stage + expected[runtime[s]][0], "optimize": 0, "mode": "checked-hash",
                  "embedded": runtime[s]} for s in sources]
-        lib.verify(self.python, jobs)
-        for job in jobs:
-            with open(job["pyc"], "rb") as f:
+        lib.verify(self.python, expectations)
+        for expectation in expectations:
+            with open(expectation["pyc"], "rb") as f:
                 self.assertNotIn(stage.encode(), f.read(), "the staging root is never embedded")
 
     def test_root_from_the_environment_and_remove_by_manifest(self):
@@ -184,12 +184,12 @@ class CliTest(unittest.TestCase):
         sources = lib.sources_in(os.path.join(stage, "opt", "app"))
         runtime = {s: "/" + os.path.relpath(s, stage) for s in sources}
         expected = lib.expected_paths(self.python, list(runtime.values()), [0, 1])
-        jobs = [{"source": s, "pyc": stage + expected[runtime[s]][level], "optimize": level,
+        expectations = [{"source": s, "pyc": stage + expected[runtime[s]][level], "optimize": level,
                  "mode": "checked-hash", "embedded": runtime[s]} for s in sources for level in (0, 1)]
-        lib.verify(self.python, jobs)
+        lib.verify(self.python, expectations)
         with open(manifest) as f:
             listed = sorted(o["path"] for o in json.load(f)["outputs"])
-        self.assertEqual(listed, sorted(job["pyc"] for job in jobs))
+        self.assertEqual(listed, sorted(expectation["pyc"] for expectation in expectations))
 
         # Relative paths and --root together are refused.
         bad = lib.run(["compile", "--python", self.python, "--root-env", "DESTDIR", "opt/app"], env={"DESTDIR": stage})

@@ -64,7 +64,7 @@ class StagedInstallTest(unittest.TestCase):
                 self.assert_imports_use(python, layout, expected, prefix_flag + ["-O"], 1)
                 self.assert_imports_use(python, layout, expected, ["-O"], 1, env={"PYTHONPYCACHEPREFIX": layout.prefix})
                 # Embedded path: the run-time source path; the staging root is nowhere.
-                lib.verify(python, plib.pyc_jobs(python, sources, [0, 1], prefix=layout.prefix))
+                lib.verify(python, plib.expectations_for(python, sources, [0, 1], prefix=layout.prefix))
                 plib.assert_bytes_absent(self, lib.outputs_in(layout.prefix), layout.stage, "staging root")
                 # The installed tree passes pycemit check (--root / : paths are run-time paths).
                 check = lib.run(["check", "--python", python, "--root", "/", "--layout", "prefix",
@@ -89,7 +89,7 @@ class StagedInstallTest(unittest.TestCase):
                 self.assert_imports_use(python, layout, expected, [], 0)
                 self.assert_imports_use(python, layout, expected, ["-O"], 1)
                 self.assert_imports_use(python, layout, expected, ["-OO"], 2)
-                lib.verify(python, plib.pyc_jobs(python, sources, [0, 1, 2]))
+                lib.verify(python, plib.expectations_for(python, sources, [0, 1, 2]))
                 plib.assert_bytes_absent(self, lib.outputs_in(layout.runtime), layout.stage, "staging root")
 
     def test_prefix_tree_from_a_build_tree_with_install_and_output_roots(self):
@@ -118,7 +118,7 @@ class StagedInstallTest(unittest.TestCase):
                 prefix_flag = ["-X", "pycache_prefix=" + layout.prefix]
                 self.assert_imports_use(python, layout, expected, prefix_flag, 0)
                 self.assert_imports_use(python, layout, expected, prefix_flag + ["-O"], 1)
-                lib.verify(python, plib.pyc_jobs(python, sources, [0, 1], prefix=layout.prefix))
+                lib.verify(python, plib.expectations_for(python, sources, [0, 1], prefix=layout.prefix))
 
     def test_bigger_real_world_tree_in_a_prefix_tree(self):
         """Real-world code (copies of some of the standard library's packages,
@@ -139,7 +139,7 @@ class StagedInstallTest(unittest.TestCase):
                 sources = [s[len(layout.stage):] for s in lib.sources_in(staged_site)]
                 self.assertGreater(len(sources), 100)
                 layout.install()
-                lib.verify(python, plib.pyc_jobs(python, sources, [0, 1], prefix=layout.prefix))
+                lib.verify(python, plib.expectations_for(python, sources, [0, 1], prefix=layout.prefix))
                 plib.assert_bytes_absent(self, lib.outputs_in(layout.prefix), layout.stage, "staging root")
                 modules = ["asyncio.streams", "email.mime.multipart", "email.parser", "http.client", "json.decoder",
                            "logging.handlers", "urllib.request", "xml.dom.minidom", "xml.etree.ElementTree"]

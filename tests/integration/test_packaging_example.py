@@ -66,7 +66,7 @@ class ExampleScriptTest(unittest.TestCase):
         sources = [s for s in lib.sources_in(package) if not s.endswith("py2compat.py")]
         self.assertEqual(len(sources), 5)
         self.assertFalse(os.path.exists(os.path.join(package, "oldapi.py")))
-        lib.verify(python, plib.pyc_jobs(python, sources, [0, 1], prefix=prefix))
+        lib.verify(python, plib.expectations_for(python, sources, [0, 1], prefix=prefix))
         expected = lib.expected_paths(python, sources, [0, 1], prefix=prefix)
         installed = sorted(p for s in sources for p in expected[s].values())
         self.assertEqual(lib.outputs_in(prefix or package), installed, "exactly these pycs, no orphan left")

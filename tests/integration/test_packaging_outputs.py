@@ -275,7 +275,7 @@ class OnErrorTest(unittest.TestCase):
                     self.assertEqual(len(good), 7)
                     expected = lib.expected_paths(python, good + [bad], [0, 1])
                     self.assertEqual(lib.outputs_in(tree), sorted(expected[s][lvl] for s in good for lvl in (0, 1)))
-                    lib.verify(python, plib.pyc_jobs(python, good, [0, 1], embedded=lambda s: os.path.relpath(s, tree)))
+                    lib.verify(python, plib.expectations_for(python, good, [0, 1], embedded=lambda s: os.path.relpath(s, tree)))
                     doc = plib.load_json(manifest)
                     self.assertEqual([s["source"] for s in doc["skipped"]], [bad])
                     self.assertEqual(len(doc["outputs"]), 14)

@@ -71,7 +71,7 @@ class ClampTest(unittest.TestCase):
                 # The interpreter accepts them (header = the clamped stamp), after installation too.
                 layout, staged_pkg = copies[0]
                 sources = lib.sources_in(staged_pkg)
-                lib.verify(python, plib.pyc_jobs(python, sources, [0, 1], mode="timestamp",
+                lib.verify(python, plib.expectations_for(python, sources, [0, 1], mode="timestamp",
                                                  embedded=lambda s: s[len(layout.stage):]))
                 before = {s: os.stat(s).st_mtime_ns for s in sources}
                 again = self.compile(python, layout, staged_pkg, "--clamp-source-mtime")

@@ -19,8 +19,8 @@ import pycemit_testlib as lib  # noqa: E402
 MODES = ["checked-hash", "unchecked-hash", "timestamp"]
 
 
-def jobs_for(paths_by_source, mode, embedded_of, verified=None):
-    """verify_pycs.py jobs. With `verified` (a {source: {level: pyc}} already
+def expectations_for(paths_by_source, mode, embedded_of, verified=None):
+    """verify_pycs.py expectations. With `verified` (a {source: {level: pyc}} already
     verified in full), bodies are compared with those instead of recompiled."""
     return [{"source": s, "pyc": p, "optimize": level, "mode": mode, "embedded": embedded_of(s),
              "same_body_as": verified[s][level] + ".verified" if verified else None}
@@ -76,7 +76,7 @@ class StdlibTest(unittest.TestCase):
         expected = lib.expected_paths(python, sources, [0, 1, 2])
         for i, mode in enumerate(MODES):
             self.compile(["--python", python, "--invalidation-mode", mode, "-O", "0", "-O", "1", "-O", "2"], tree)
-            lib.verify(python, jobs_for(expected, mode, relative, expected if i else None))
+            lib.verify(python, expectations_for(expected, mode, relative, expected if i else None))
             if i == 0:
                 keep_copies(expected)
             self.assert_used(python, tree, level=0)
@@ -91,7 +91,7 @@ class StdlibTest(unittest.TestCase):
         for mode in MODES:
             self.compile(["--python", python, "--invalidation-mode", mode, "-O", "0", "-O", "1",
                           "--layout", "prefix", "--pycache-prefix", prefix], tree)
-            lib.verify(python, jobs_for(expected, mode, relative, verified))
+            lib.verify(python, expectations_for(expected, mode, relative, verified))
             self.assert_used(python, tree, level=0, prefix=prefix)
             self.assert_used(python, tree, level=1, prefix=prefix)
         self.assertEqual(len(lib.outputs_in(prefix)), 2 * len(sources))
@@ -102,7 +102,7 @@ class StdlibTest(unittest.TestCase):
             self.compile(["--python", python, "--invalidation-mode", mode, "--layout", "sourceless",
                           "--output-root", out], tree)
             sourceless = {s: {0: os.path.join(out, relative(s))[:-3] + ".pyc"} for s in sources}
-            lib.verify(python, jobs_for(sourceless, mode, relative, verified))
+            lib.verify(python, expectations_for(sourceless, mode, relative, verified))
             self.assertEqual(lib.outputs_in(out, ".py"), [], "no source may be in the sourceless tree")
             self.assert_used(python, out, sourceless=True)
         self.check_test_directories(python, base)

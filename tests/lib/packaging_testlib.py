@@ -196,18 +196,18 @@ def assert_bytes_absent(testcase, paths, needle, what):
             testcase.assertNotIn(encoded, f.read(), "%s found in %s" % (what, path))
 
 
-def pyc_jobs(python, sources, levels, mode="checked-hash", prefix=None, embedded=None):
-    """verify_pycs.py jobs for `sources` at `levels`, pycs where `python` looks
+def expectations_for(python, sources, levels, mode="checked-hash", prefix=None, embedded=None):
+    """verify_pycs.py expectations for `sources` at `levels`, pycs where `python` looks
     for them (with pycache prefix `prefix`); embedded(source) -> the expected
     co_filename (default: the source path itself)."""
     expected = lib.expected_paths(python, sources, levels, prefix=prefix)
-    jobs = []
+    expectations = []
     for s in sources:
         for level in levels:
             pyc = expected[s][level]
-            jobs.append({"source": s, "pyc": pyc, "optimize": level, "mode": mode,
+            expectations.append({"source": s, "pyc": pyc, "optimize": level, "mode": mode,
                          "embedded": embedded(s) if embedded else s})
-    return jobs
+    return expectations
 
 
 def all_files(tree):
@@ -218,11 +218,13 @@ def all_files(tree):
 
 
 def check_findings(output):
-    """Parses `pycemit check` output: [(kind, pyc or source)]."""
+    """Parses `pycemit check` output: [(kind, pyc or source)]. Lines are
+    "<kind> <pyc> (source <source>): <cause>", or "<kind> <path>: <cause>"
+    for orphaned pycs and unreadable sources."""
     findings = []
     for line in output.splitlines():
         kind, _, rest = line.partition(" ")
-        path = rest.split(" (source ", 1)[0]
+        path = rest.split(" (source ", 1)[0] if " (source " in rest else rest.split(": ", 1)[0]
         findings.append((kind, os.path.abspath(path)))
     return sorted(findings)
 

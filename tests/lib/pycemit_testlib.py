@@ -113,10 +113,10 @@ def expected_paths(python, sources, levels, prefix=None):
     return {s: {int(k): v for k, v in levels_map.items()} for s, levels_map in result.items()}
 
 
-def verify(python, jobs):
-    """Runs verify_pycs.py inside `python` on `jobs`; raises AssertionError listing problems."""
+def verify(python, expectations):
+    """Runs verify_pycs.py inside `python` on `expectations`; raises AssertionError listing problems."""
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
-        json.dump(jobs, f)
+        json.dump(expectations, f)
         name = f.name
     try:
         out = subprocess.run([python, "-S", "-B", os.path.join(HERE, "verify_pycs.py"), name],

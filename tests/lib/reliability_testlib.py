@@ -184,8 +184,8 @@ def digest_file(path):
         return hashlib.sha256(f.read()).hexdigest()
 
 
-def verify_jobs(python, tree, sources, levels, mode="checked-hash", source_root=None):
-    """verify_pycs.py jobs for `sources` compiled in place with --source-root
+def expectations_for(python, tree, sources, levels, mode="checked-hash", source_root=None):
+    """verify_pycs.py expectations for `sources` compiled in place with --source-root
     `source_root` (default `tree`), so the embedded path is the relative path."""
     root = source_root or tree
     expected = lib.expected_paths(python, sources, levels)
@@ -193,11 +193,11 @@ def verify_jobs(python, tree, sources, levels, mode="checked-hash", source_root=
             for s, by_level in expected.items() for level, p in by_level.items()]
 
 
-def verify_parallel(python, jobs, parts=2):
-    """lib.verify over `jobs`, split over `parts` interpreter processes."""
-    if not jobs:
+def verify_parallel(python, expectations, parts=2):
+    """lib.verify over `expectations`, split over `parts` interpreter processes."""
+    if not expectations:
         return
-    chunks = [jobs[i::parts] for i in range(parts)]
+    chunks = [expectations[i::parts] for i in range(parts)]
     errors = []
 
     def one(chunk):
@@ -215,8 +215,8 @@ def verify_parallel(python, jobs, parts=2):
         raise AssertionError("\n".join(errors))
 
 
-def existing_jobs(jobs):
-    return [j for j in jobs if os.path.exists(j["pyc"])]
+def with_existing_pycs(expectations):
+    return [e for e in expectations if os.path.exists(e["pyc"])]
 
 
 # ---------------------------------------------------------------- trees
@@ -244,7 +244,9 @@ def copy_stdlib_subset(python, dest, packages):
 def interpreter_compiles(python, path):
     """What `python`'s own compile() and marshal.dumps() say about the file at
     `path`, called as pycemit's interpreter calls them: "ok", or "ExceptionType:
-    message" (first line)."""
+    message" (first line). The stack usage 3.14+ reports in a RecursionError
+    ("Stack overflow (used 8156 kB)") varies from process to process: it is
+    given as "(used <N> kB)"."""
     code = ("import marshal, sys\n"
             "src = open(sys.argv[1], 'rb').read()\n"
             "try:\n"
@@ -255,7 +257,7 @@ def interpreter_compiles(python, path):
             "    print('%s: %s' % (type(e).__name__, msg.splitlines()[0] if msg else ''))\n")
     out = subprocess.run([python, "-S", "-B", "-c", code, path], capture_output=True, timeout=300,
                          env={k: v for k, v in os.environ.items() if not k.startswith("PYTHON")})
-    return out.stdout.decode("utf-8", "replace").strip()
+    return re.sub(r"\(used \d+ kB\)", "(used <N> kB)", out.stdout.decode("utf-8", "replace").strip())
 
 
 _IMPORT_CHECK = r"""
@@ -268,7 +270,7 @@ sys.path.insert(0, request["entry"])
 cached = {}
 for name in request["modules"]:
     module = importlib.import_module(name)
-    cached[name] = module.__cached__
+    cached[name] = module.__spec__.cached  # module.__cached__ is gone in 3.15
 print(json.dumps(cached))
 """
 
@@ -278,7 +280,7 @@ def import_uses_pycs(python, path_entry, modules, flags=()):
     importlib.import_module) in `python` with `path_entry` first on sys.path,
     -B and --check-hash-based-pycs always, with compiling from source
     disabled: succeeds only if every module's code came from its pyc. Returns
-    {module: __cached__}; raises AssertionError with the interpreter's error."""
+    {module: its spec's cached path}; raises AssertionError with the interpreter's error."""
     request = json.dumps({"entry": path_entry, "modules": list(modules)})
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
     out = subprocess.run([python, "-S", "-B", "--check-hash-based-pycs", "always"] + list(flags)

@@ -1,17 +1,7 @@
-// The real interpreters the C++ tests run against.
-//
-// Two lists:
-//   - installed_cpythons(): every CPython >= 3.8 that tests/lib/interpreters.py
-//     finds (pyenv's versions, /usr/bin/python3.N, /usr/local/bin/python3.N):
-//     the interpreters the integration tests use too, which pycemit as a whole
-//     must support;
-//   - installed_interpreters(): those, plus /opt/pycemit-test-tools/*/bin/python3.N
-//     (newer CPythons, e.g. 3.14 and 3.15) and the PyPys (/usr/bin/pypy3,
-//     /opt/pycemit-test-tools/*/bin/pypy3, and a pypy3 on PATH), each probed for
-//     its implementation and version. The marshal tests use these: the marshal
-//     library reads more formats than the rest of pycemit accepts.
-// Both are deduplicated by real path (a symlink and its target are one
-// interpreter; the first path found is kept).
+// The real interpreters the C++ tests run against, as tests/lib/interpreters.py
+// finds them (the one place that knows where to look: pyenv's versions,
+// /usr/bin/python3.N, /usr/bin/pypy3, /opt/pycemit-test-tools/*/bin), one per
+// real path.
 #pragma once
 
 #include <string>
@@ -36,14 +26,12 @@ struct TestInterpreter {
   std::string label() const;
 };
 
-// Paths of every CPython >= 3.8 that tests/lib/interpreters.py finds, oldest
-// first. Calls ADD_FAILURE() (the test fails, it is not skipped) and returns
+// Paths of every CPython >= 3.8, oldest first. Calls ADD_FAILURE() (the test fails, it is not skipped) and returns
 // what it found when fewer than three are installed.
 std::vector<std::string> installed_cpythons();
 
-// Every CPython >= 3.8 and every PyPy 3 found (see above), one per real path:
-// CPythons first, then PyPys, each oldest version first (ties by path). Probed
-// once per process. Calls ADD_FAILURE() when fewer than three CPythons are found.
+// Every target interpreter (CPython and PyPy >= 3.8): CPythons first, then
+// PyPys, each oldest version first. Found once per process. Calls ADD_FAILURE() when fewer than three CPythons are found.
 std::vector<TestInterpreter> installed_interpreters();
 
 // installed_interpreters() filtered: the CPythons (>= 3.8) / the PyPys. The

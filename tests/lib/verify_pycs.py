@@ -1,7 +1,7 @@
 """Verifies pycs from inside the target interpreter (CPython 3.8+ syntax only).
 
-Usage: python verify_pycs.py JOBS.json
-JOBS.json is a list of objects:
+Usage: python verify_pycs.py EXPECTATIONS.json
+EXPECTATIONS.json is a list of objects:
   {"source": path of the .py, "pyc": path of the pyc, "optimize": 0|1|2,
    "mode": "checked-hash"|"unchecked-hash"|"timestamp", "embedded": co_filename,
    "same_body_as": optional path of an already verified pyc}
@@ -62,30 +62,30 @@ def code_key(code):
     return tuple(items)
 
 
-def check(job):
+def problems_of(expectation):
     problems = []
-    with open(job["pyc"], "rb") as f:
+    with open(expectation["pyc"], "rb") as f:
         data = f.read()
-    with open(job["source"], "rb") as f:
+    with open(expectation["source"], "rb") as f:
         source = f.read()
     if data[:4] != importlib.util.MAGIC_NUMBER:
         return ["bad magic %r" % data[:4]]
     flags = struct.unpack("<I", data[4:8])[0]
-    if flags != FLAGS[job["mode"]]:
-        problems.append("flags %d, expected %d" % (flags, FLAGS[job["mode"]]))
-    if job["mode"] == "timestamp":
-        st = os.stat(job["source"])
+    if flags != FLAGS[expectation["mode"]]:
+        problems.append("flags %d, expected %d" % (flags, FLAGS[expectation["mode"]]))
+    if expectation["mode"] == "timestamp":
+        st = os.stat(expectation["source"])
         mtime, size = struct.unpack("<II", data[8:16])
         if mtime != (int(st.st_mtime) & 0xFFFFFFFF) or size != (st.st_size & 0xFFFFFFFF):
             problems.append("timestamp fields %d/%d do not match the source" % (mtime, size))
     elif data[8:16] != importlib.util.source_hash(source):
         problems.append("source hash does not match")
-    if job.get("same_body_as"):
+    if expectation.get("same_body_as"):
         # The marshal body does not depend on the invalidation mode: when it was
         # verified in another pyc, identical bytes are all that is left to check.
-        with open(job["same_body_as"], "rb") as f:
+        with open(expectation["same_body_as"], "rb") as f:
             if f.read()[16:] != data[16:]:
-                problems.append("body differs from %s" % job["same_body_as"])
+                problems.append("body differs from %s" % expectation["same_body_as"])
         return problems
     body = io.BytesIO(data[16:])
     try:
@@ -94,24 +94,24 @@ def check(job):
         return problems + ["marshal.load failed: %r" % e]
     if body.tell() != len(data) - 16:
         problems.append("%d bytes after the code object" % (len(data) - 16 - body.tell()))
-    expected = compile(source, job["embedded"], "exec", dont_inherit=True, optimize=job["optimize"])
+    expected = compile(source, expectation["embedded"], "exec", dont_inherit=True, optimize=expectation["optimize"])
     if code_key(loaded) != code_key(expected):
         problems.append("code object differs from compile() (embedded path %r, level %d)"
-                        % (job["embedded"], job["optimize"]))
+                        % (expectation["embedded"], expectation["optimize"]))
     return problems
 
 
 def main():
     with open(sys.argv[1]) as f:
-        jobs = json.load(f)
+        expectations = json.load(f)
     failed = 0
-    for job in jobs:
-        for problem in check(job):
+    for expectation in expectations:
+        for problem in problems_of(expectation):
             failed += 1
-            print("%s: %s" % (job["pyc"], problem))
+            print("%s: %s" % (expectation["pyc"], problem))
     if failed:
         sys.exit(1)
-    print("ok %d" % len(jobs))
+    print("ok %d" % len(expectations))
 
 
 main()

@@ -46,7 +46,7 @@ class ConcurrencyTest(unittest.TestCase):
                              capture_output=True, text=True, timeout=600)
         assert out.returncode == 0, out.stderr
         cls.reference = lib.tree_digest(cls.reference_tree)
-        rlib.verify_parallel(cls.python, rlib.verify_jobs(cls.python, cls.reference_tree,
+        rlib.verify_parallel(cls.python, rlib.expectations_for(cls.python, cls.reference_tree,
                                                           lib.sources_in(cls.reference_tree), [0, 1, 2]))
 
     @classmethod
@@ -189,7 +189,7 @@ class ConcurrencyTest(unittest.TestCase):
         self.assertEqual(other.returncode, 0, rlib.dump(other))
         self.assertEqual(proc.returncode, 0, err)
         self.assertEqual(rlib.temporaries(tree), [])
-        rlib.verify_parallel(self.python, rlib.verify_jobs(self.python, tree, [blob], [0]))
+        rlib.verify_parallel(self.python, rlib.expectations_for(self.python, tree, [blob], [0]))
 
 
 if __name__ == "__main__":

@@ -51,10 +51,10 @@ class FileSystemTest(unittest.TestCase):
         return lib.expected_paths(python or self.python, [source], [level])[source][level]
 
     def verify_sources(self, sources, python=None, levels=(0,), tree=None):
-        jobs = rlib.verify_jobs(python or self.python, tree or self.tree, list(sources), list(levels))
-        for job in jobs:
-            self.assertTrue(os.path.exists(job["pyc"]), "missing " + job["pyc"])
-        rlib.verify_parallel(python or self.python, jobs)
+        expectations = rlib.expectations_for(python or self.python, tree or self.tree, list(sources), list(levels))
+        for expectation in expectations:
+            self.assertTrue(os.path.exists(expectation["pyc"]), "missing " + expectation["pyc"])
+        rlib.verify_parallel(python or self.python, expectations)
 
     def assert_unchanged(self, before, paths):
         after = rlib.snapshot(self.tree)

@@ -76,15 +76,15 @@ class FaultyInterpreterTest(unittest.TestCase):
         """Every pyc but the victim's is valid and current; the victim's pycs are
         either its old bytes (untouched) or, if it compiled, valid; no temporary."""
         after = rlib.snapshot(self.tree)
-        jobs = rlib.verify_jobs(self.python, self.tree, self.others(), LEVELS)
-        for job in jobs:
-            self.assertTrue(os.path.exists(job["pyc"]), job["pyc"] + " was not written")
+        expectations = rlib.expectations_for(self.python, self.tree, self.others(), LEVELS)
+        for expectation in expectations:
+            self.assertTrue(os.path.exists(expectation["pyc"]), expectation["pyc"] + " was not written")
         if victim_ok:
-            jobs += rlib.verify_jobs(self.python, self.tree, [self.victim], LEVELS)
+            expectations += rlib.expectations_for(self.python, self.tree, [self.victim], LEVELS)
         else:
             for pyc in self.victim_pycs:
                 self.assertEqual(after[pyc], before[pyc], "the victim's good old pyc was changed: " + pyc)
-        rlib.verify_parallel(self.python, jobs)
+        rlib.verify_parallel(self.python, expectations)
         self.assertEqual(rlib.temporaries(self.tree), [])
 
     def fault_case(self, kind, status, message, args=(), python=None, jobs=1, limit=60, start=None,
@@ -252,8 +252,8 @@ class FaultyInterpreterTest(unittest.TestCase):
         after = rlib.snapshot(self.tree)
         for pyc in self.victim_pycs:
             self.assertEqual(after[pyc], before[pyc])
-        jobs = rlib.verify_jobs(self.python, self.tree, self.others(), LEVELS)
-        changed = [j for j in rlib.existing_jobs(jobs) if after[j["pyc"]] != before.get(j["pyc"])]
+        expectations = rlib.expectations_for(self.python, self.tree, self.others(), LEVELS)
+        changed = [j for j in rlib.with_existing_pycs(expectations) if after[j["pyc"]] != before.get(j["pyc"])]
         rlib.verify_parallel(self.python, changed)
         self.assertEqual(rlib.temporaries(self.tree), [])
 

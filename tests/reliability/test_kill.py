@@ -65,12 +65,12 @@ class KillTest(unittest.TestCase):
             seconds = max(seconds, result.seconds)
             digests[mode] = lib.tree_digest(tree)
             if mode == MODES[0]:
-                jobs = rlib.verify_jobs(self.python, tree, lib.sources_in(tree), [0, 1], mode)
-                rlib.verify_parallel(self.python, jobs)
+                expectations = rlib.expectations_for(self.python, tree, lib.sources_in(tree), [0, 1], mode)
+                rlib.verify_parallel(self.python, expectations)
                 bodies = {}
-                for job in jobs:
-                    with open(job["pyc"], "rb") as f:
-                        bodies[job["pyc"]] = f.read()
+                for expectation in expectations:
+                    with open(expectation["pyc"], "rb") as f:
+                        bodies[expectation["pyc"]] = f.read()
             else:
                 # The same bodies, hash-based headers with flags 1: as valid as the verified ones.
                 for path, body in bodies.items():
@@ -164,7 +164,7 @@ class KillTest(unittest.TestCase):
         self.assertEqual(result.returncode, 0, rlib.dump(result))
         self.assertEqual(rlib.temporaries(tree), [])
         self.assertEqual({p: rlib.digest_file(p) for p in pycs}, new)
-        rlib.verify_parallel(self.python, rlib.verify_jobs(self.python, tree, [blob], [0, 1]))
+        rlib.verify_parallel(self.python, rlib.expectations_for(self.python, tree, [blob], [0, 1]))
         print("  %d kill(s) landed in the middle of a write" % mid_write)
 
     def test_sigterm_and_sigint(self):
@@ -220,7 +220,7 @@ class KillTest(unittest.TestCase):
         after = rlib.snapshot(os.path.dirname(live))
         self.assertEqual({p: v for p, v in after.items() if p not in leftovers},
                          {p: v for p, v in before.items() if p not in leftovers})
-        rlib.verify_parallel(self.python, rlib.verify_jobs(self.python, tree, [current, stale], [0, 1]))
+        rlib.verify_parallel(self.python, rlib.expectations_for(self.python, tree, [current, stale], [0, 1]))
 
     @unittest.skipUnless(subprocess.run(["unshare", "--pid", "--fork", "true"], capture_output=True).returncode == 0,
                          "needs unshare --pid (root)")
@@ -252,7 +252,7 @@ class KillTest(unittest.TestCase):
         print("  rerun in a new container: exit %d %s" % (rerun.returncode, rerun.stderr.strip()[:300]))
         self.assertEqual(rerun.returncode, 0, rlib.dump(rerun))
         self.assertEqual(rlib.temporaries(tree), [])
-        rlib.verify_parallel(self.python, rlib.verify_jobs(self.python, tree, [blob], [0, 1]))
+        rlib.verify_parallel(self.python, rlib.expectations_for(self.python, tree, [blob], [0, 1]))
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 #include "pycemit/interpreter_cache.h"
 
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 
@@ -22,7 +22,10 @@ class InterpreterCache : public ::testing::Test {
   testing::TempTree cache_;
 };
 
-TEST_F(InterpreterCache, RemembersANativeInterpreterUntilItChanges) {
+// The tests that run a real interpreter (the "interpreter" tier, tests/CMakeLists.txt).
+class InterpreterCacheInterpreters : public InterpreterCache {};
+
+TEST_F(InterpreterCacheInterpreters, RemembersANativeInterpreterUntilItChanges) {
   testing::TempTree t;
   const std::string real = testing::installed_cpythons().front();
   // A private copy of a native interpreter binary whose identity we can change.
@@ -60,7 +63,7 @@ TEST_F(InterpreterCache, ScriptsAreNeverCached) {
   EXPECT_FALSE(load_cached_interpreter(shim));
 }
 
-TEST_F(InterpreterCache, LearnUsesTheCacheAndStartsNoInterpreter) {
+TEST_F(InterpreterCacheInterpreters, LearnUsesTheCacheAndStartsNoInterpreter) {
   const std::string python = testing::installed_cpythons().back();
   {
     InterpreterPool first(python, 1, std::chrono::seconds(60));

@@ -1,5 +1,6 @@
-// The interpreter pool against real interpreters, and against fake ones that die,
-// hang or write junk.
+// The interpreter pool against real interpreters (suite InterpreterPoolInterpreters),
+// against real ones made to die, hang or write junk, and against programs that
+// are not Python at all (suite InterpreterPool, no interpreter needed).
 #include "pycemit/interpreter_pool.h"
 
 #include <gtest/gtest.h>
@@ -31,7 +32,7 @@ std::string script(const testing::TempTree& t, const std::string& name, const st
   return path;
 }
 
-TEST(InterpreterPool, HandshakeReportsEveryInterpreter) {
+TEST(InterpreterPoolInterpreters, HandshakeReportsEveryInterpreter) {
   for (const auto& python : testing::installed_cpythons()) {
     InterpreterPool pool(python, 1, 60s);
     const InterpreterInfo& info = pool.handshake();
@@ -43,7 +44,7 @@ TEST(InterpreterPool, HandshakeReportsEveryInterpreter) {
   }
 }
 
-TEST(InterpreterPool, CompilesAndReportsErrorsAndWarnings) {
+TEST(InterpreterPoolInterpreters, CompilesAndReportsErrorsAndWarnings) {
   const std::string python = testing::installed_cpythons().back();
   InterpreterPool pool(python, 2, 60s);
   pool.submit(request(1, "x = 1\n"));
@@ -104,7 +105,7 @@ std::map<std::uint64_t, CompileReply> drain(InterpreterPool& pool) {
   return replies;
 }
 
-TEST(InterpreterPool, AnInterpreterThatDiesIsReplacedAndOnlyItsFileFails) {
+TEST(InterpreterPoolInterpreters, AnInterpreterThatDiesIsReplacedAndOnlyItsFileFails) {
   testing::TempTree t;
   InterpreterPool pool(misbehaving_python(t, testing::installed_cpythons().back()), 1, 60s);
   pool.handshake();
@@ -118,7 +119,7 @@ TEST(InterpreterPool, AnInterpreterThatDiesIsReplacedAndOnlyItsFileFails) {
   EXPECT_EQ(pool.processes_started(), 2);
 }
 
-TEST(InterpreterPool, AHangingFileTimesOutAndTheRestGoesOn) {
+TEST(InterpreterPoolInterpreters, AHangingFileTimesOutAndTheRestGoesOn) {
   testing::TempTree t;
   InterpreterPool pool(misbehaving_python(t, testing::installed_cpythons().back()), 1, 1500ms);
   pool.handshake();
@@ -133,7 +134,7 @@ TEST(InterpreterPool, AHangingFileTimesOutAndTheRestGoesOn) {
   EXPECT_TRUE(replies[2].code);
 }
 
-TEST(InterpreterPool, JunkOnTheProtocolChannelFailsThatFileOnly) {
+TEST(InterpreterPoolInterpreters, JunkOnTheProtocolChannelFailsThatFileOnly) {
   testing::TempTree t;
   InterpreterPool pool(misbehaving_python(t, testing::installed_cpythons().back()), 1, 60s);
   pool.handshake();
@@ -157,10 +158,10 @@ TEST(InterpreterPool, RefusesWhatIsNotAPythonHandshake) {
       EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
     }
   };
-  expect_refused(script(t, "junk", "#!/bin/sh\necho 'Hello, I am not Python'\nsleep 5\n"),
+  expect_refused(script(t, "junk", "#!/bin/sh\necho 'Hello, I am not Python'\n/bin/sleep 5\n"),
                  "no pycemit handshake (not a Python interpreter?): bad frame length");
   expect_refused(script(t, "exits", "#!/bin/sh\necho oops >&2\nexit 4\n"), "exited with status 4 (it said: oops)");
-  expect_refused(script(t, "hangs", "#!/bin/sh\nexec sleep 60\n"), "no answer within 3 s");
+  expect_refused(script(t, "hangs", "#!/bin/sh\nexec /bin/sleep 60\n"), "no answer within 3 s");
   EXPECT_THROW(InterpreterPool(t / "missing", 1, 1s).handshake(), InterpreterError);
 }
 

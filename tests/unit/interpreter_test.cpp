@@ -73,7 +73,7 @@ TEST(Interpreter, TheTableHoldsTheReleasedFacts) {
 }
 
 TEST(Interpreter, DecidesWithTheDocumentedSourceHashVectors) {
-  // CPython 3.15.2's own answers (docs/pyc-format.md, section 2).
+  // CPython 3.15.2's own answers (docs/pyc-format.md, section 3).
   InterpreterInfo info = facts("cpython", 15, 3666, 6, {1, 3});
   info.source_hashes = {{"", std::string("\x4a\x3c\x34\xe7\x2b\x7f\xfc\x07", 8)},
                         {"x = 1\n", std::string("\xa8\xab\xdb\x6f\x34\xc4\x41\xfd", 8)}};

@@ -59,7 +59,7 @@ TEST(Naming, LayoutNames) {
 
 // Every installed interpreter agrees with runtime_pyc_path on odd names, every
 // level, with and without a pycache prefix.
-TEST(Naming, AgreesWithCacheFromSourceOfEveryInterpreter) {
+TEST(NamingInterpreters, AgreesWithCacheFromSourceOfEveryInterpreter) {
   const std::vector<std::string> sources = {"/srv/app/pkg/mod.py", "/srv/app/a.b.py", "/srv/app/tool.pyw",
                                             "/srv/app dir/with space.py", "/srv/app/noext"};
   const std::string script =

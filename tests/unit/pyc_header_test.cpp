@@ -68,12 +68,16 @@ TEST(PycHeader, StampTruncatesLikeCPython) {
 
 // Real files with awkward mtimes: the stamp must equal what each interpreter
 // computes as int(os.stat(path).st_mtime) & 0xFFFFFFFF.
-TEST(PycHeader, StampMatchesInterpretersOnRealFiles) {
+TEST(PycHeaderInterpreters, StampMatchesInterpretersOnRealFiles) {
   char dir[] = "/tmp/pycemit-stamp-XXXXXX";
   ASSERT_NE(::mkdtemp(dir), nullptr);
   const std::string path = std::string(dir) + "/a.py";
-  const timespec cases[] = {{1700000000, 999999999}, {1700000000, 123456789}, {-2, 500000000},
-                            {0, 0}, {4294967296LL + 12, 999999999}, {1, 1}};
+  const timespec cases[] = {{1700000000, 999999999},
+                            {1700000000, 123456789},
+                            {-2, 500000000},
+                            {0, 0},
+                            {4294967296LL + 12, 999999999},
+                            {1, 1}};
   for (const auto& when : cases) {
     SCOPED_TRACE(std::to_string(when.tv_sec) + "." + std::to_string(when.tv_nsec));
     const int fd = ::open(path.c_str(), O_CREAT | O_WRONLY | O_TRUNC, 0644);
@@ -82,7 +86,7 @@ TEST(PycHeader, StampMatchesInterpretersOnRealFiles) {
     ::close(fd);
     const timespec times[2] = {when, when};
     ASSERT_EQ(::utimensat(AT_FDCWD, path.c_str(), times, 0), 0);
-    struct stat st{};
+    struct stat st {};
     ASSERT_EQ(::stat(path.c_str(), &st), 0);
     const SourceStamp ours = make_source_stamp(st.st_mtim, static_cast<std::uint64_t>(st.st_size));
     for (const auto& python : testing::installed_cpythons()) {

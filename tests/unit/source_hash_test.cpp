@@ -35,7 +35,7 @@ struct Vector {
   const char* hello;
 };
 
-// docs/pyc-format.md, section 2.
+// docs/pyc-format.md, section 3.
 constexpr Vector kVectors[] = {
     {"cpython", 8, "81e4881b3643e8e9", "1506f08f32bf3ff3", "d6381f1ffa182413"},
     {"cpython", 9, "ac0bb7c83e5b1c5f", "f1d665a9e50fdffa", "2316bd72f222b323"},
@@ -69,7 +69,7 @@ TEST(SourceHash, VariantFollowsImplementationAndVersion) {
   EXPECT_EQ(known_format("pypy", 11)->hash_rounds, (SipHashRounds{2, 4}));
 }
 
-TEST(SourceHash, MatchesEveryInstalledInterpreter) {
+TEST(SourceHashInterpreters, MatchesEveryInstalledInterpreter) {
   // Bytes a decoder would choke on: the hash is over raw bytes.
   static const char kData[] = "# coding: latin-1\nx = '\xe9'\r\n\0tail";
   const std::string data(kData, sizeof kData - 1);

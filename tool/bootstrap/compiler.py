@@ -15,7 +15,7 @@
 #   'C' compile: request id, optimization level, embedded path (file-system
 #       bytes), source bytes
 #   'D' dump: request id, a Python expression; marshal.dumps of its value (the
-#       format probe's data objects, docs/pyc-format.md section 8)
+#       format probe's data objects, docs/pyc-format.md section 10)
 #   'V' verify: request id, marshal bytes as this interpreter wrote them, the
 #       canonical bytes pycemit made of them
 # interpreter -> pycemit, one reply per request:
@@ -33,7 +33,7 @@ import types
 import warnings
 
 # Data whose importlib.util.source_hash the hello reports: pycemit checks that
-# it computes the same 8 bytes (docs/pyc-format.md, section 2).
+# it computes the same 8 bytes (docs/pyc-format.md, section 3).
 SOURCE_HASH_PROBES = [b"", b"x = 1\n", b"pycemit source-hash probe: \x00\xff\r\n" * 9]
 
 

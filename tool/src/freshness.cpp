@@ -1,39 +1,58 @@
 #include "pycemit/freshness.h"
 
 #include <algorithm>
+#include <stdexcept>
 
 #include "pycemit/file_io.h"
 #include "pycemit/source_hash.h"
+#include "pycemit/utf8.h"
 
 namespace pycemit {
 namespace {
 
-// Length of the valid UTF-8 sequence at the start of `s` (no surrogates, no
-// overlong forms, at most U+10FFFF), or 0 if it is not one.
-std::size_t valid_utf8_length(std::string_view s) {
-  const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
-  const unsigned char b0 = byte(0);
-  if (b0 < 0x80) return 1;
-  std::size_t n;
-  unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
-  if (b0 >= 0xC2 && b0 <= 0xDF) {
-    n = 2;
-  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-    n = 3;
-    if (b0 == 0xE0) lo = 0xA0;  // overlong
-    if (b0 == 0xED) hi = 0x9F;  // surrogates
-  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-    n = 4;
-    if (b0 == 0xF0) lo = 0x90;  // overlong
-    if (b0 == 0xF4) hi = 0x8F;  // above U+10FFFF
-  } else {
-    return 0;
+// "3531 (CPython 3.12)": a magic number, with the release it belongs to when known.
+std::string describe_magic(const std::array<std::uint8_t, 4>& magic) {
+  const auto number = static_cast<std::uint16_t>(magic[0] | (magic[1] << 8));
+  std::string text = std::to_string(number);
+  if (magic[2] != '\r' || magic[3] != '\n') return text + " (not followed by \\r\\n)";
+  if (const auto format = format_for_magic_number(number); format && format->exact) {
+    text += std::string(" (") + (format->format->implementation == "pypy" ? "PyPy" : "CPython") + " 3." +
+            std::to_string(format->format->minor) + ")";
   }
-  if (s.size() < n || byte(1) < lo || byte(1) > hi) return 0;
-  for (std::size_t i = 2; i < n; ++i) {
-    if (byte(i) < 0x80 || byte(i) > 0xBF) return 0;
+  return text;
+}
+
+// Why the pyc header `data` starts with is not `expected`.
+std::string header_difference(std::string_view data, const PycHeaderBytes& expected) {
+  if (data.size() < kPycHeaderSize) {
+    return "not a pyc: " + std::to_string(data.size()) + " bytes, shorter than the 16-byte header";
   }
-  return n;
+  const PycHeader want = decode_header(as_chars(expected));
+  PycHeader have;
+  try {
+    have = decode_header(data);
+  } catch (const std::runtime_error& e) {
+    return std::string("a header import rejects: ") + e.what();
+  }
+  if (have.magic != want.magic) {
+    return "magic number " + describe_magic(have.magic) + ", expected " + describe_magic(want.magic);
+  }
+  if (have.mode != want.mode) return "invalidation mode " + to_string(have.mode) + ", expected " + to_string(want.mode);
+  if (want.stamp) {
+    return "source mtime or size differs: has " + std::to_string(have.stamp->mtime) + " and " +
+           std::to_string(have.stamp->size) + ", expected " + std::to_string(want.stamp->mtime) + " and " +
+           std::to_string(want.stamp->size);
+  }
+  return "source hash differs (the source changed since it was compiled)";
+}
+
+// Why there is no usable file at `path` (read_output_file found none).
+std::string why_missing(const std::string& path) {
+  const auto st = lstat_path(path);
+  if (!st) return "no file";
+  if (S_ISLNK(st->st_mode)) return "a symlink (pycemit never writes through one)";
+  if (!S_ISREG(st->st_mode)) return "not a regular file";
+  return "cannot be read";
 }
 
 }  // namespace
@@ -55,7 +74,7 @@ std::string fsdecoded_utf8(std::string_view path) {
   std::string out;
   out.reserve(path.size());
   while (!path.empty()) {
-    const std::size_t n = valid_utf8_length(path);
+    const std::size_t n = utf8_sequence_length(path, Surrogates::Reject);
     if (n > 0) {
       out.append(path.substr(0, n));
       path.remove_prefix(n);
@@ -70,18 +89,34 @@ std::string fsdecoded_utf8(std::string_view path) {
   return out;
 }
 
-OutputState output_state(const std::string& pyc_path, const PycHeaderBytes& header, std::string_view embedded_path,
-                         marshal::CodeLayout layout) {
+OutputInspection inspect_output(const std::string& pyc_path, const PycHeaderBytes& header,
+                                std::string_view embedded_path, marshal::CodeLayout layout) {
+  using State = OutputState;
   const auto data = read_output_file(pyc_path);
-  if (!data) return OutputState::Missing;
-  if (std::string_view(*data).substr(0, kPycHeaderSize) != as_chars(header)) return OutputState::Stale;
+  if (!data) return {State::Missing, why_missing(pyc_path)};
+  if (std::string_view(*data).substr(0, kPycHeaderSize) != as_chars(header)) {
+    return {State::Stale, header_difference(*data, header)};
+  }
   try {
     const auto body = marshal::inspect_body(std::string_view(*data).substr(kPycHeaderSize), layout);
-    if (body.code_filename != fsdecoded_utf8(embedded_path)) return OutputState::Stale;
-    return body.canonical ? OutputState::Current : OutputState::NotCanonical;
-  } catch (const marshal::MarshalError&) {
-    return OutputState::Stale;
+    const std::string expected = fsdecoded_utf8(embedded_path);
+    if (body.code_filename != expected) {
+      return {State::Stale, "embedded path differs: has '" + body.code_filename + "', expected '" + expected + "'"};
+    }
+    if (!body.canonical) {
+      return {State::NotCanonical,
+              "not in canonical form (FLAG_REF bits, set order or interning as CPython's marshal "
+              "left them)"};
+    }
+    return {State::Current, ""};
+  } catch (const marshal::MarshalError& e) {
+    return {State::Stale, std::string("not readable as a pyc body: ") + e.what()};
   }
+}
+
+OutputState output_state(const std::string& pyc_path, const PycHeaderBytes& header, std::string_view embedded_path,
+                         marshal::CodeLayout layout) {
+  return inspect_output(pyc_path, header, embedded_path, layout).state;
 }
 
 }  // namespace pycemit

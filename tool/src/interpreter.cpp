@@ -12,7 +12,7 @@ using marshal::CodeLayout;
 constexpr SipHashRounds kSipHash24{2, 4};
 constexpr SipHashRounds kSipHash13{1, 3};
 
-// Released formats (docs/pyc-format.md, sections 1, 2, 5 and 8). Point releases
+// Released formats (docs/pyc-format.md, sections 2, 3, 6 and 9). Point releases
 // never change them; pre-releases may carry other magic numbers.
 constexpr PycFormat kFormats[] = {
     {"cpython", 8, 3413, 4, CodeLayout::Py38, kSipHash24},   {"cpython", 9, 3425, 4, CodeLayout::Py38, kSipHash24},

@@ -246,14 +246,14 @@ void InterpreterPool::poll_once() {
   for (auto& proc : processes_) {
     if (!proc->child || std::find(dead.begin(), dead.end(), proc.get()) != dead.end()) continue;
     if ((!proc->ready || !proc->in_flight.empty()) && now >= proc->deadline) {
-      retire(*proc, "Timeout", "no answer within " + format_seconds(timeout_) + " s; the interpreter was killed");
+      retire(*proc, CompileFailure::kTimeout, "no answer within " + format_seconds(timeout_) + " s; the interpreter was killed");
     }
   }
   for (Process* proc : dead) {
     if (!proc->child) continue;
     read_stderr(*proc);
     const std::string how = proc->child->wait_for_exit(kExitGrace);
-    retire(*proc, "InterpreterDied", "the interpreter " + how + last_line(proc->stderr_tail));
+    retire(*proc, CompileFailure::kInterpreterDied, "the interpreter " + how + last_line(proc->stderr_tail));
   }
   processes_.erase(std::remove_if(processes_.begin(), processes_.end(), [](const auto& proc) { return !proc->child; }),
                  processes_.end());
@@ -288,7 +288,7 @@ bool InterpreterPool::read_replies(Process& proc) {
     if (!proc.ready) {
       throw InterpreterError(interpreter_ + ": no pycemit handshake (not a Python interpreter?): " + e.what());
     }
-    retire(proc, "InterpreterDied", std::string("the interpreter wrote something that is not a pycemit reply (") +
+    retire(proc, CompileFailure::kInterpreterDied, std::string("the interpreter wrote something that is not a pycemit reply (") +
                                 e.what() + "); it was killed");
   }
   return true;

@@ -15,7 +15,7 @@ std::string to_string(Layout layout) {
 }
 
 std::optional<Layout> parse_layout(std::string_view text) {
-  for (auto layout : {Layout::Pycache, Layout::Prefix, Layout::Sourceless}) {
+  for (auto layout : kLayouts) {
     if (text == to_string(layout)) return layout;
   }
   return std::nullopt;
@@ -65,18 +65,16 @@ std::string_view path_basename(std::string_view path) {
   return slash == std::string_view::npos ? path : path.substr(slash + 1);
 }
 
-std::string runtime_pyc_path(std::string_view runtime_source, Layout layout, std::string_view cache_tag,
-                             int optimize, std::string_view pycache_prefix) {
+std::string runtime_pyc_path(std::string_view runtime_source, Layout layout, std::string_view cache_tag, int optimize,
+                             std::string_view pycache_prefix) {
   if (runtime_source.empty() || runtime_source.front() != '/') {
     throw std::invalid_argument("run-time source path is not absolute: " + std::string(runtime_source));
   }
   const std::string_view head = path_dirname(runtime_source);
   const std::string_view tail = path_basename(runtime_source);
   switch (layout) {
-    case Layout::Pycache:
-      return path_join(path_join(head, "__pycache__"), cached_file_name(tail, cache_tag, optimize));
-    case Layout::Sourceless:
-      return path_join(head, sourceless_file_name(tail));
+    case Layout::Pycache: return path_join(path_join(head, "__pycache__"), cached_file_name(tail, cache_tag, optimize));
+    case Layout::Sourceless: return path_join(head, sourceless_file_name(tail));
     case Layout::Prefix: {
       if (pycache_prefix.empty() || pycache_prefix.front() != '/') {
         throw std::invalid_argument("pycache prefix is not absolute: " + std::string(pycache_prefix));

@@ -28,10 +28,9 @@ std::string to_string(InvalidationMode mode) {
 
 std::optional<InvalidationMode> parse_invalidation_mode(std::string_view text) {
   std::string norm(text);
-  std::transform(norm.begin(), norm.end(), norm.begin(), [](unsigned char c) {
-    return c == '_' ? '-' : static_cast<char>(std::tolower(c));
-  });
-  for (auto mode : {InvalidationMode::Timestamp, InvalidationMode::UncheckedHash, InvalidationMode::CheckedHash}) {
+  std::transform(norm.begin(), norm.end(), norm.begin(),
+                 [](unsigned char c) { return c == '_' ? '-' : static_cast<char>(std::tolower(c)); });
+  for (auto mode : kInvalidationModes) {
     if (norm == to_string(mode)) return mode;
   }
   return std::nullopt;
@@ -58,8 +57,8 @@ PycHeaderBytes encode_header(const PycHeader& header) {
     case InvalidationMode::UncheckedHash:
     case InvalidationMode::CheckedHash:
       if (!header.hash) throw std::invalid_argument("hash-based pyc header needs the source hash");
-      put_u32(&out[4], header.mode == InvalidationMode::CheckedHash ? kFlagHashBased | kFlagCheckSource
-                                                                     : kFlagHashBased);
+      put_u32(&out[4],
+              header.mode == InvalidationMode::CheckedHash ? kFlagHashBased | kFlagCheckSource : kFlagHashBased);
       std::copy(header.hash->begin(), header.hash->end(), &out[8]);
       break;
   }

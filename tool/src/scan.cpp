@@ -17,7 +17,7 @@ namespace {
 // Sets the source's mtime to `epoch` when it is newer. Runs before anything
 // looks at the source's identity, so the stat cache sees the clamped mtime.
 void clamp_mtime(const std::string& path, std::int64_t epoch) {
-  struct stat st{};
+  struct stat st {};
   if (::stat(path.c_str(), &st) != 0) return;  // reading the source reports the error
   if (st.st_mtim.tv_sec < epoch || (st.st_mtim.tv_sec == epoch && st.st_mtim.tv_nsec == 0)) return;
   const timespec times[2] = {{0, UTIME_OMIT}, {static_cast<time_t>(epoch), 0}};
@@ -40,25 +40,27 @@ SourceScan scan_source(const SourceFile& source, const ScanSettings& settings) {
   SourceScan scan;
   scan.plan.source = source;  // known even when planning fails
   try {
-    scan.plan = plan_source(source, *settings.locations, settings.layout, settings.cache_tag,
-                             settings.levels);
+    scan.plan = plan_source(source, *settings.locations, settings.layout, settings.cache_tag, settings.levels);
     if (settings.clamp_mtime_to) clamp_mtime(source.path, *settings.clamp_mtime_to);
     if (settings.cache) {
       std::vector<std::string> outputs;
       for (const auto& out : scan.plan.outputs) outputs.push_back(out.path);
       if (settings.cache->unchanged(source.absolute, outputs)) {
         scan.states.assign(outputs.size(), OutputState::Current);
+        scan.causes.assign(outputs.size(), std::string());
         scan.from_cache = true;
         return scan;
       }
     }
-    struct stat st{};
+    struct stat st {};
     const std::string bytes = read_file(source.path, &st);
     scan.source_identity = identity_of(st);
     const PycHeaderBytes header = expected_header(*settings.interpreter, settings.mode, bytes, st);
     const auto layout = settings.interpreter->code_layout;
     for (const auto& out : scan.plan.outputs) {
-      scan.states.push_back(output_state(out.path, header, scan.plan.embedded_path, layout));
+      OutputInspection inspection = inspect_output(out.path, header, scan.plan.embedded_path, layout);
+      scan.states.push_back(inspection.state);
+      scan.causes.push_back(std::move(inspection.cause));
     }
   } catch (const std::runtime_error& e) {  // PlanError, FileError
     scan.error = e.what();
@@ -67,7 +69,7 @@ SourceScan scan_source(const SourceFile& source, const ScanSettings& settings) {
 }
 
 std::vector<SourceScan> scan_sources(const std::vector<SourceFile>& sources, const ScanSettings& settings,
-                                       int threads) {
+                                     int threads) {
   std::vector<SourceScan> scans(sources.size());
   std::atomic<std::size_t> next{0};
   auto work = [&] {

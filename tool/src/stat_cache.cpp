@@ -3,6 +3,7 @@
 #include <ctime>
 
 #include "pycemit/cache_directory.h"
+#include "pycemit/discover.h"
 #include "pycemit/file_io.h"
 #include "pycemit/little_endian.h"
 #include "pycemit/naming.h"
@@ -73,6 +74,19 @@ class Parser {
 
 }  // namespace
 
+std::string stat_cache_context(const CompileOptions& options, const Locations& locations, const InterpreterInfo& info) {
+  std::string c = "canonical form 1\n";
+  c += info.executable + "\n" + info.cache_tag.value_or("-") + "\n" + std::to_string(info.magic_number()) + "\n";
+  c += to_string(options.mode) + "\n" + to_string(options.layout) + "\n";
+  for (int level : options.levels) c += std::to_string(level) + " ";
+  c += "\n" + locations.source_root + "\n" + locations.install_root + "\n" + locations.staging_root.value_or("-") +
+       "\n" + locations.output_root.value_or("-") + "\n" + locations.pycache_prefix.value_or("-") + "\n" +
+       locations.embed_prefix.value_or("-") + "\n" + (locations.embed_run_time_path ? "run-time" : "relative") + "\n" +
+       (options.hardlink_dupes ? "hardlinks" : "copies") + "\n";
+  for (const auto& path : options.paths) c += absolute_path(path) + "\n";
+  return c;
+}
+
 FileIdentity identity_of(const struct stat& st) {
   return {static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino),
           static_cast<std::int64_t>(st.st_size), ns(st.st_mtim), ns(st.st_ctim)};
@@ -85,7 +99,7 @@ std::optional<FileIdentity> identity_of(const std::string& path, bool follow_sym
 }
 
 StatCache::StatCache(const std::string& context)
-    : path_(cache_file("checked", context, "bin").value_or("")), run_start_ns_(now_ns()) {}
+    : path_(cache_file("stat", context, "bin").value_or("")), run_start_ns_(now_ns()) {}
 
 void StatCache::load() {
   if (path_.empty()) return;
@@ -131,7 +145,7 @@ bool StatCache::racy(const FileIdentity& id) const {
 }
 
 void StatCache::record(const std::string& source, const FileIdentity& source_identity,
-                        const std::vector<std::string>& outputs, const std::vector<bool>& written) {
+                       const std::vector<std::string>& outputs, const std::vector<bool>& written) {
   current_.erase(source);
   if (racy(source_identity)) return;
   Entry e{source_identity, {}};
@@ -159,7 +173,7 @@ void StatCache::save() const {
     make_directories(std::string(path_dirname(path_)));
     write_file_atomically(path_, data, 0644);
   } catch (const std::exception&) {
-    // A read-only cache directory: the next run checks in full.
+    // A read-only cache directory: the next run scans in full.
   }
 }
 

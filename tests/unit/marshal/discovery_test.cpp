@@ -15,7 +15,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-TEST(TestInterpreterDiscovery, ReportsWhatEachInterpreterSaysOfItself) {
+TEST(DiscoveryInterpreters, ReportsWhatEachInterpreterSaysOfItself) {
   const auto all = installed_interpreters();
   ASSERT_FALSE(all.empty());
   for (const auto& interpreter : all) {
@@ -33,7 +33,7 @@ TEST(TestInterpreterDiscovery, ReportsWhatEachInterpreterSaysOfItself) {
   }
 }
 
-TEST(TestInterpreterDiscovery, OnePerRealPathCPythonsFirstOldestFirst) {
+TEST(DiscoveryInterpreters, OnePerRealPathCPythonsFirstOldestFirst) {
   const auto all = installed_interpreters();
   std::set<std::string> real_paths;
   for (const auto& interpreter : all) {
@@ -55,7 +55,7 @@ TEST(TestInterpreterDiscovery, OnePerRealPathCPythonsFirstOldestFirst) {
   for (const auto& p : pypys) EXPECT_TRUE(p.is_pypy());
 }
 
-TEST(TestInterpreterDiscovery, IncludesTheCPythonsOfInterpretersPy) {
+TEST(DiscoveryInterpreters, IncludesTheCPythonsOfInterpretersPy) {
   // installed_cpythons() (what interpreters.py lists) is a subset, by real path.
   std::set<std::string> all_real;
   for (const auto& interpreter : installed_cpython_interpreters()) {
@@ -66,7 +66,7 @@ TEST(TestInterpreterDiscovery, IncludesTheCPythonsOfInterpretersPy) {
   }
 }
 
-TEST(TestInterpreterDiscovery, FindsTheToolDirectoryInterpreters) {
+TEST(DiscoveryInterpreters, FindsTheToolDirectoryInterpreters) {
   // Every /opt/pycemit-test-tools/*/bin/python3.N and pypy3 that runs is found
   // (under whichever path reaches it first).
   std::set<std::string> all_real;

@@ -125,14 +125,14 @@ std::vector<TestInterpreter> with_frozendict() {
   return result;
 }
 
-class MarshalFrozenDictInterpreter : public ::testing::Test {
+class MarshalFrozenDictInterpreters : public ::testing::Test {
  protected:
   void SetUp() override {
     if (with_frozendict().empty()) GTEST_SKIP() << "no CPython 3.15 installed";
   }
 };
 
-TEST_F(MarshalFrozenDictInterpreter, CanonicalBytesLoadIdenticalAndDoNotDependOnTheProcess) {
+TEST_F(MarshalFrozenDictInterpreters, CanonicalBytesLoadIdenticalAndDoNotDependOnTheProcess) {
   for (const auto& python : with_frozendict()) {
     SCOPED_TRACE(python.label());
     const CodeLayout layout = layout_of(python);
@@ -159,7 +159,7 @@ TEST_F(MarshalFrozenDictInterpreter, CanonicalBytesLoadIdenticalAndDoNotDependOn
   }
 }
 
-TEST_F(MarshalFrozenDictInterpreter, TheEncodingAndTheCanonicalReferenceNumbering) {
+TEST_F(MarshalFrozenDictInterpreters, TheEncodingAndTheCanonicalReferenceNumbering) {
   for (const auto& python : with_frozendict()) {
     SCOPED_TRACE(python.label());
     const CodeLayout layout = layout_of(python);
@@ -190,7 +190,7 @@ TEST_F(MarshalFrozenDictInterpreter, TheEncodingAndTheCanonicalReferenceNumberin
   }
 }
 
-TEST_F(MarshalFrozenDictInterpreter, TheInspectionWalkDecidesCodeObjectsWithFrozenDicts) {
+TEST_F(MarshalFrozenDictInterpreters, TheInspectionWalkDecidesCodeObjectsWithFrozenDicts) {
   for (const auto& python : with_frozendict()) {
     SCOPED_TRACE(python.label());
     const CodeLayout layout = layout_of(python);
@@ -209,7 +209,7 @@ TEST_F(MarshalFrozenDictInterpreter, TheInspectionWalkDecidesCodeObjectsWithFroz
 
 // Streams no writer produces, with their exact canonical forms: 3.15 loads
 // both to identical objects.
-TEST_F(MarshalFrozenDictInterpreter, HandBuiltStreamsLoadIdenticalToTheirCanonicalForm) {
+TEST_F(MarshalFrozenDictInterpreters, HandBuiltStreamsLoadIdenticalToTheirCanonicalForm) {
   const std::vector<std::pair<std::string, std::string>> streams = {
       // (F, F, 'a b'): F reserved before its key.
       {"reserved_first",
@@ -237,7 +237,7 @@ TEST_F(MarshalFrozenDictInterpreter, HandBuiltStreamsLoadIdenticalToTheirCanonic
   }
 }
 
-TEST_F(MarshalFrozenDictInterpreter, LowerMarshalVersionsRefuseAFrozenDict) {
+TEST_F(MarshalFrozenDictInterpreters, LowerMarshalVersionsRefuseAFrozenDict) {
   // What marshal.h documents: no fallback to a dict below version 6. (The
   // frozendict's own FLAG_REF follows its refcount: masked here.)
   for (const auto& python : with_frozendict()) {

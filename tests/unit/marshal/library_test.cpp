@@ -9,7 +9,7 @@
 // A sample of files per interpreter (kDefaultFiles, spread over the sorted
 // list) keeps the unit test fast; PYCEMIT_MARSHAL_LIBRARY_FILES=all (or a
 // number) runs the whole library by hand:
-//   PYCEMIT_MARSHAL_LIBRARY_FILES=all build/tests/pycemit_marshal_tests --gtest_filter='MarshalLibrary.*'
+//   PYCEMIT_MARSHAL_LIBRARY_FILES=all build/tests/pycemit_marshal_tests --gtest_filter='MarshalLibraryInterpreters.*'
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -93,14 +93,14 @@ void check_library(const TestInterpreter& python) {
             << " loaded identical\n";
 }
 
-TEST(MarshalLibrary, EveryCPythonsLibrary) {
+TEST(MarshalLibraryInterpreters, EveryCPythonsLibrary) {
   const auto pythons = installed_cpython_interpreters();
   EXPECT_GE(pythons.size(), 3u);
   for (const auto& python : pythons) check_library(python);
 }
 
 // Skipped where no PyPy is installed.
-TEST(MarshalLibrary, EveryPyPysLibrary) {
+TEST(MarshalLibraryInterpreters, EveryPyPysLibrary) {
   const auto pypys = installed_pypys();
   if (pypys.empty()) GTEST_SKIP() << "no PyPy installed";
   for (const auto& pypy : pypys) check_library(pypy);

@@ -6,10 +6,10 @@
 #include <string>
 #include <vector>
 
-#include "pycemit/compile_run.h"
 #include "pycemit/discover.h"
 #include "pycemit/interpreter.h"
 #include "pycemit/plan.h"
+#include "pycemit/run_options.h"
 
 namespace pycemit {
 
@@ -18,6 +18,11 @@ struct CheckFinding {
   Kind kind;
   std::string pyc;     // the output path
   std::string source;  // the source path, empty for orphans
+  // Why, in a few words (freshness.h's OutputInspection::cause): "no file",
+  // "embedded path differs: has 'a.py', expected 'pkg/a.py'", "source hash
+  // differs ...", "magic number ...", "invalidation mode ...", "not in
+  // canonical form ...", "no source uses it", or the source's read error.
+  std::string cause;
 };
 
 // "missing", "stale", "not-canonical", "orphaned", "unreadable".
@@ -30,6 +35,6 @@ std::string to_string(CheckFinding::Kind kind);
 // every usable core (scan.h). Then lists orphaned pycs below the
 // directories among options.paths (orphans.h). Findings come sorted by pyc path.
 std::vector<CheckFinding> check_outputs(const std::vector<SourceFile>& sources, const CompileOptions& options,
-                                const Locations& locations, const InterpreterInfo& info);
+                                        const Locations& locations, const InterpreterInfo& info);
 
 }  // namespace pycemit

@@ -1,102 +1,108 @@
-// `pycemit compile`: the whole pipeline for one run.
+// `pycemit compile`: the orchestrator of one run.
 //
-//   discover -> plan -> (up to date? stop) -> compile -> canonicalise -> write -> record
+//   discover -> scan -> (all current? stop) -> compile -> canonicalise -> write -> record
 //
-// Sources are planned in sorted order and streamed to the interpreter pool with a
-// bounded window, so memory holds the file list plus a few sources in flight.
-// An output whose header and embedded path are already right is not rewritten
-// (it keeps its mtime); when every output is current no interpreter starts
-// (given cached interpreter facts, see interpreter_cache.h).
+// Each stage is a file of its own: discover.h, scan.h, compiler.h (the
+// interpreter pool), marshal.h, output_writer.h, run_record.h; the stat cache
+// (stat_cache.h) lets scan skip files unchanged since a run found them current.
+// This file holds only the run's rules: sources are scanned in sorted batches
+// and streamed to the compiler with a bounded window, so memory holds the file
+// list plus a few sources in flight; a source whose outputs are all current is
+// not compiled (its outputs keep their mtimes), and when every output is current
+// no interpreter starts (given cached interpreter facts, interpreter_cache.h).
 #pragma once
 
-#include <chrono>
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
-#include "pycemit/naming.h"
+#include "pycemit/compiler.h"
+#include "pycemit/exit_status.h"
+#include "pycemit/file_system.h"
+#include "pycemit/interpreter.h"
+#include "pycemit/marshal.h"
+#include "pycemit/output_writer.h"
 #include "pycemit/plan.h"
 #include "pycemit/pyc_header.h"
 #include "pycemit/reporter.h"
+#include "pycemit/run_options.h"
+#include "pycemit/run_record.h"
+#include "pycemit/scan.h"
+#include "pycemit/stat_cache.h"
 
 namespace pycemit {
 
 class InterpreterPool;
 
-// Exit statuses of every pycemit command.
-enum ExitStatus : int {
-  kExitOk = 0,
-  kExitFailures = 1,     // some files could not be compiled, read or written (or check found problems)
-  kExitUsage = 2,        // bad options or arguments
-  kExitInterpreter = 3,  // the interpreter is missing, not CPython 3.8+, or failed its handshake
-  kExitInternal = 4,     // a bug or an unexpected system error
+// One run of the pipeline over `options.paths`, for the interpreter described
+// by `interpreter`, compiling with `compiler` and writing through `fs`.
+// Every reference must outlive the run.
+class CompileRun {
+ public:
+  CompileRun(const CompileOptions& options, const InterpreterInfo& interpreter, Compiler& compiler, FileSystem& fs,
+             Reporter& reporter);
+
+  // Runs the pipeline once. Returns the exit status (kExitOk, or kExitFailures
+  // when a source failed under --on-error fail); every problem is reported
+  // through the reporter. Throws InterpreterError (another cache tag than
+  // --expect-cache-tag, or the compiler cannot run), PlanError (bad locations),
+  // FileError (manifest, RECORD).
+  int run(CompileStats* stats = nullptr);
+
+ private:
+  // A source with at least one output to compile, waiting for its replies.
+  struct Pending {
+    PlannedSource plan;
+    PycHeaderBytes header{};
+    mode_t mode = 0644;
+    std::vector<bool> stale;                       // per output
+    std::vector<std::optional<std::string>> code;  // per output: marshal bytes
+    std::optional<CompileFailure> failure;
+    std::vector<CompileWarning> warnings;
+    std::size_t remaining = 0;
+    FileIdentity source_identity;  // of the source as read for compiling
+  };
+
+  void handle_scan(std::size_t index, SourceScan scan);
+  void keep_current_outputs(const PlannedSource& plan, const SourceScan& scan);
+  void handle_reply(CompileReply reply);
+  void finish_source(Pending& p);
+  void write_outputs(Pending& p);
+  void fail_source(const std::string& source, const std::string& message, OnError policy);
+
+  const CompileOptions& options_;
+  const InterpreterInfo& info_;
+  Compiler& compiler_;
+  Reporter& reporter_;
+  OutputWriter writer_;
+  RunRecord record_;
+  Locations locations_;
+  marshal::CodeLayout code_layout_ = marshal::CodeLayout::Py311;
+  std::map<std::size_t, Pending> pending_;  // by source index
+  // Request id -> (source index, output index). Ids count up from 0.
+  std::unordered_map<std::uint64_t, std::pair<std::size_t, std::size_t>> requests_;
+  std::uint64_t next_request_id_ = 0;
+  std::unique_ptr<StatCache> cache_;
 };
 
-// What to do with a source that does not compile (a py2 file vendored in a package).
-enum class OnError {
-  Fail,  // error, exit status 1
-  Warn,  // warning, exit status 0
-  Skip,  // one "skipped" line (unless -q), exit status 0
-};
-
-struct CompileOptions {
-  std::vector<std::string> paths;     // files, directories, @lists
-  std::vector<std::string> excludes;  // globs (discover.h)
-  std::string python = "python3";     // the target interpreter: a path or a name on $PATH
-  int jobs = 0;                        // interpreter processes; 0 = the number of usable cores
-  std::chrono::milliseconds timeout{60000};  // per file, and per interpreter handshake
-  InvalidationMode mode = InvalidationMode::CheckedHash;
-  std::vector<int> levels{0};          // optimization levels, each 0..2, no repeats
-  Layout layout = Layout::Pycache;
-  LocationOptions locations;
-  bool force = false;                  // rewrite outputs even when current
-  bool fail_fast = false;              // stop at the first failure
-  OnError on_error = OnError::Fail;
-  bool hardlink_dupes = false;         // hardlink levels whose bytes are identical
-  bool clamp_source_mtime = false;     // timestamp mode: clamp source mtimes to SOURCE_DATE_EPOCH
-  std::optional<std::string> manifest; // JSON manifest of every output
-  std::optional<std::string> record;   // wheel RECORD file to add the pycs to
-  std::optional<std::string> stats;    // JSON file for the run's counts, time and peak memory
-  bool stat_cache = true;             // trust unchanged file identities (stat_cache.h)
-  // Build systems that name outputs before the build (Bazel):
-  std::optional<std::string> expect_cache_tag;  // refuse an interpreter with another cache tag
-  bool placeholder_for_skipped = false;  // an empty file at each missing output of a source
-                                         // left uncompiled by --on-error warn/skip
-};
-
-// Counts for the summary line, tests and the benchmark.
-struct CompileStats {
-  std::size_t sources = 0;
-  std::size_t written = 0;     // outputs written (or hardlinked)
-  std::size_t unchanged = 0;   // outputs already current
-  std::size_t failed = 0;      // sources with an error (compile, read, write)
-  std::size_t skipped = 0;     // sources not compiled under --on-error warn/skip
-  int interpreters_started = 0;
-  double seconds = 0;          // wall-clock time of the run
-};
-
-// Writes `stats` as JSON to `path`, with the peak resident set size of this
-// process and of its largest reaped child (an interpreter), in KiB (getrusage).
-// Throws FileError.
-void write_stats(const std::string& path, const CompileStats& stats);
-
-// The number of cores this process may run on (sched_getaffinity), at least 1.
-int usable_cores();
-
-// Checks options that do not need the file system: levels 0..2 without repeats,
-// one level for the sourceless layout, jobs >= 0, a positive timeout,
-// --clamp-source-mtime only in timestamp mode with SOURCE_DATE_EPOCH set.
-// Throws PlanError naming the option (exit status 2).
-void validate_options(const CompileOptions& options);
-
-// Runs the pipeline with an interpreter pool of its own (options.python, options.jobs,
-// options.timeout). Returns the exit status; every problem is reported through
-// `reporter`. `stats`, if given, receives the counts. Throws PlanError (bad
-// options), InterpreterError (bad interpreter), FileError (manifest, RECORD).
+// Runs the pipeline with an interpreter pool of its own (options.python,
+// options.jobs, options.timeout) and the real file system: validates the
+// options, learns the interpreter's facts (interpreter_cache.h), runs, and
+// writes options.stats. Returns the exit status. `stats`, if given, receives
+// the counts. Throws PlanError (bad options), InterpreterError (bad
+// interpreter), FileError (manifest, RECORD, stats).
 int run_compile(const CompileOptions& options, Reporter& reporter, CompileStats* stats = nullptr);
 
 // The same with `pool`, which outlives the run (the Bazel persistent worker keeps
 // one pool per interpreter); options.python, jobs and timeout are then unused.
-int run_compile(const CompileOptions& options, InterpreterPool& pool, Reporter& reporter, CompileStats* stats = nullptr);
+int run_compile(const CompileOptions& options, InterpreterPool& pool, Reporter& reporter,
+                CompileStats* stats = nullptr);
 
 }  // namespace pycemit

@@ -2,7 +2,7 @@
 // format it does not know (InterpreterInfo::known_format false: a pre-release,
 // or a version newer than this pycemit), it proves that its marshal reader and
 // canonical writer handle what that interpreter writes (docs/pyc-format.md,
-// section 8).
+// section 10).
 //
 // The interpreter compiles a probe corpus (sources whose code objects use every
 // code-object field and every marshal type code a compiler emits: ints of every

@@ -1,4 +1,4 @@
-// Up-to-date checks for the plan stage, done without an interpreter: the header
+// Whether an existing output is current, for the scan stage, decided without an interpreter: the header
 // pycemit would write is computed in C++ (source hash or source stamp) and
 // compared with the existing pyc's first 16 bytes; the existing pyc's embedded
 // path (co_filename) must be the one pycemit would embed, and its body must be
@@ -34,9 +34,24 @@ enum class OutputState {
   Current,       // exactly what pycemit would write
 };
 
-// The state of the pyc at `pyc_path` for a source whose header would be
-// `header` and embedded path (co_filename) `embedded_path` (file-system
-// bytes). Reads the file once; no interpreter runs (marshal::inspect_body).
+// An output's state and, unless it is Current, why: one phrase for a person,
+// e.g. "embedded path differs: has 'a.py', expected 'pkg/a.py'", "source hash
+// differs (the source changed since it was compiled)", "magic number 3495
+// (CPython 3.11), expected 3531 (CPython 3.12)", "invalidation mode timestamp,
+// expected checked-hash", "not in canonical form (FLAG_REF bits, set order or
+// interning as CPython's marshal left them)", "no file", "a symlink".
+struct OutputInspection {
+  OutputState state = OutputState::Missing;
+  std::string cause;  // empty when Current
+};
+
+// Inspects the pyc at `pyc_path` for a source whose header would be `header`
+// and embedded path (co_filename) `embedded_path` (file-system bytes). Reads
+// the file once; no interpreter runs (marshal::inspect_body).
+OutputInspection inspect_output(const std::string& pyc_path, const PycHeaderBytes& header,
+                                std::string_view embedded_path, marshal::CodeLayout layout);
+
+// inspect_output(...).state.
 OutputState output_state(const std::string& pyc_path, const PycHeaderBytes& header, std::string_view embedded_path,
                          marshal::CodeLayout layout);
 

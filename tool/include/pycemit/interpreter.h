@@ -8,7 +8,7 @@
 // marshal code-object layout, and flags an interpreter whose answers differ
 // from the release it claims to be (a pre-release, or a version newer than this
 // pycemit). Such an interpreter is not refused: its format is probed
-// (format_probe.h) and its pycs are verified (docs/pyc-format.md, section 8).
+// (format_probe.h) and its pycs are verified (docs/pyc-format.md, section 10).
 #pragma once
 
 #include <array>
@@ -36,7 +36,7 @@ class InterpreterError : public std::runtime_error {
 
 // SipHash parameters of importlib.util.source_hash (Python/pyhash.c,
 // _Py_KeyedHash): SipHash-2-4 for CPython 3.8-3.10 and for PyPy, SipHash-1-3
-// for CPython from 3.11 (bpo-29410). docs/pyc-format.md, section 2.
+// for CPython from 3.11 (bpo-29410). docs/pyc-format.md, section 3.
 struct SipHashRounds {
   int compression;   // c-rounds
   int finalization;  // d-rounds
@@ -61,7 +61,7 @@ struct PycFormat {
 };
 
 // Every format this pycemit was built knowing, oldest first per implementation
-// (docs/pyc-format.md, sections 1 and 8): CPython 3.8-3.15, PyPy 3.9 and 3.11.
+// (docs/pyc-format.md, sections 2, 6 and 9): CPython 3.8-3.15, PyPy 3.9 and 3.11.
 std::span<const PycFormat> known_formats();
 
 // The known format of `implementation` 3.<minor>, or nullptr.

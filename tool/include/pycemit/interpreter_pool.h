@@ -24,59 +24,17 @@
 #include <string>
 #include <vector>
 
+#include "pycemit/compiler.h"
 #include "pycemit/interpreter.h"
 
 namespace pycemit {
 
-// One request to an interpreter process (tool/bootstrap/compiler.py):
-//   Compile: compile(source, embedded_path, "exec", dont_inherit=True,
-//            optimize=optimize); the reply's `code` is marshal.dumps of the code.
-//   Dump:    `source` is a Python expression (UTF-8); the reply's `code` is
-//            marshal.dumps of its value (the format probe's data objects).
-//   Verify:  `source` is marshal data this interpreter wrote and `canonical`
-//            pycemit's canonical form of it; the reply has an empty `code` when
-//            both load to equal objects (exact types, float bits, every co_*
-//            attribute), else a failure of type "VerifyMismatch" naming the first
-//            difference.
-struct CompileRequest {
-  enum class Kind { Compile, Dump, Verify };
-  Kind kind = Kind::Compile;
-  std::uint64_t id = 0;
-  int optimize = 0;            // Compile: compile(optimize=...): 0, 1 or 2
-  std::string embedded_path;   // Compile: co_filename, file-system bytes (decoded with surrogateescape)
-  std::string source;          // Compile: the source file's bytes, exactly as on disk; see above for the others
-  std::string canonical;       // Verify: the canonical bytes
-};
-
-// A warning the compiler emitted (SyntaxWarning, DeprecationWarning...).
-struct CompileWarning {
-  std::string category;
-  int line = 0;
-  std::string message;
-};
-
-// Why a request produced no code. `line`/`column` as the interpreter reported
-// them (column is SyntaxError.offset, 1-based); absent when unknown or 0.
-struct CompileFailure {
-  std::string type;     // "SyntaxError", "ValueError", "RecursionError", "InterpreterDied", "Timeout"...
-  std::string message;
-  std::optional<int> line;
-  std::optional<int> column;
-};
-
-struct CompileReply {
-  std::uint64_t id = 0;
-  std::optional<std::string> code;  // marshal.dumps(code), as the interpreter wrote it
-  std::vector<CompileWarning> warnings;
-  CompileFailure failure;           // meaningful only when !code
-};
-
-class InterpreterPool {
+class InterpreterPool : public Compiler {
  public:
   // `interpreter`: absolute path (see resolve_executable). `max_processes` >= 1.
   // `timeout`: limit for one request, and for an interpreter's handshake.
   InterpreterPool(std::string interpreter, int max_processes, std::chrono::milliseconds timeout);
-  ~InterpreterPool();
+  ~InterpreterPool() override;
   InterpreterPool(const InterpreterPool&) = delete;
   InterpreterPool& operator=(const InterpreterPool&) = delete;
 
@@ -94,26 +52,26 @@ class InterpreterPool {
 
   // Queues a request and starts the interpreters it needs at once (their start-up
   // overlaps whatever the caller does before next_reply()).
-  void submit(CompileRequest request);
+  void submit(CompileRequest request) override;
 
   // Requests submitted and not yet returned by next_reply().
-  std::size_t outstanding() const { return queue_.size() + in_flight_ + ready_.size(); }
+  std::size_t outstanding() const override { return queue_.size() + in_flight_ + ready_.size(); }
 
   // Blocks until some request finishes and returns its reply (in completion
   // order). Throws InterpreterError when interpreters cannot be started or fail their
   // handshake; std::logic_error when nothing is outstanding.
-  CompileReply next_reply();
+  CompileReply next_reply() override;
 
   // Number of interpreter processes started so far (for tests and the benchmark).
-  int processes_started() const { return processes_started_; }
+  int processes_started() const override { return processes_started_; }
 
   // The interpreter's absolute path, as given.
   const std::string& interpreter() const { return interpreter_; }
-  int max_processes() const { return max_processes_; }
+  int max_processes() const override { return max_processes_; }
 
   // Kills every interpreter and forgets every outstanding request. The pool can be
   // used again (new interpreters start on demand).
-  void cancel();
+  void cancel() override;
 
  private:
   struct Process;

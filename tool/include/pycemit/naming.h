@@ -1,10 +1,11 @@
 // Where the interpreter looks for a source's pyc: PEP 3147 / PEP 488 names, the
 // pycache prefix tree (PYTHONPYCACHEPREFIX, 3.8+), and legacy sourceless pycs.
 // The rules are importlib's cache_from_source (Lib/importlib/_bootstrap_external.py);
-// reference: shared/reference/pyc-format.md, section 4. Paths are POSIX paths held
+// docs/pyc-format.md, section 5. Paths are POSIX paths held
 // as byte strings ('/' separators; names need not be UTF-8).
 #pragma once
 
+#include <array>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,6 +17,9 @@ enum class Layout {
   Prefix,      // <prefix>/<absolute source dir without leading '/'>/<stem>.<tag>[.opt-N].pyc
   Sourceless,  // <dir>/<stem>.pyc, loaded only when <dir>/<stem>.py does not exist
 };
+
+// Every layout, in the order above: what the command line accepts.
+inline constexpr std::array<Layout, 3> kLayouts{Layout::Pycache, Layout::Prefix, Layout::Sourceless};
 
 std::string to_string(Layout layout);                       // "pycache", "prefix", "sourceless"
 std::optional<Layout> parse_layout(std::string_view text);  // inverse; nullopt if unknown
@@ -37,8 +41,8 @@ std::string sourceless_file_name(std::string_view source_name);
 // One deliberate difference: for a source directly in "/", CPython's
 // _path_split gives an empty directory, so its own pyc path depends on the
 // working directory; pycemit uses "/" ("/__pycache__/x.<tag>.pyc").
-std::string runtime_pyc_path(std::string_view runtime_source, Layout layout, std::string_view cache_tag,
-                             int optimize, std::string_view pycache_prefix = {});
+std::string runtime_pyc_path(std::string_view runtime_source, Layout layout, std::string_view cache_tag, int optimize,
+                             std::string_view pycache_prefix = {});
 
 // A pyc file name taken apart: "<stem>.<tag>[.opt-<level>].pyc". nullopt when the
 // name is not of that shape. `level` is 0 without an opt tag.
@@ -51,7 +55,7 @@ std::optional<CachedName> parse_cached_file_name(std::string_view pyc_name);
 
 // Small POSIX path helpers shared by the pipeline (purely lexical, no file access).
 std::string path_join(std::string_view a, std::string_view b);  // "a" + "/" + "b", one '/'
-std::string_view path_dirname(std::string_view path);              // "/a/b.py" -> "/a", "b.py" -> ""
-std::string_view path_basename(std::string_view path);             // "/a/b.py" -> "b.py"
+std::string_view path_dirname(std::string_view path);           // "/a/b.py" -> "/a", "b.py" -> ""
+std::string_view path_basename(std::string_view path);          // "/a/b.py" -> "b.py"
 
 }  // namespace pycemit

@@ -1,6 +1,6 @@
-// The plan stage: for each source and optimization level, where its pyc is
-// written, where the interpreter will look for it at run time, and the embedded
-// path (co_filename, py_compile's dfile) it is compiled with.
+// Output planning (the first step of the scan stage, and the `plan` command): for each source and optimization level,
+// where its pyc is written, where the interpreter will look for it at run time, and the embedded path (co_filename,
+// py_compile's dfile) it is compiled with.
 //
 // Four directories decide it (all absolute, lexically normal):
 //   source root   sources are named by their path relative to it
@@ -75,9 +75,9 @@ struct PlannedOutput {
 
 struct PlannedSource {
   SourceFile source;
-  std::string relative;       // path relative to the source root
-  std::string runtime_path;   // install root + relative
-  std::string embedded_path;  // co_filename
+  std::string relative;                // path relative to the source root
+  std::string runtime_path;            // install root + relative
+  std::string embedded_path;           // co_filename
   std::vector<PlannedOutput> outputs;  // one per requested level, in the order given
 };
 

@@ -22,6 +22,10 @@ namespace pycemit {
 // PEP 552 invalidation modes, named as py_compile.PycInvalidationMode.
 enum class InvalidationMode { Timestamp, UncheckedHash, CheckedHash };
 
+// Every mode, in the order above: what the command line accepts.
+inline constexpr std::array<InvalidationMode, 3> kInvalidationModes{
+    InvalidationMode::Timestamp, InvalidationMode::UncheckedHash, InvalidationMode::CheckedHash};
+
 // "timestamp", "unchecked-hash", "checked-hash" (the CLI and compileall spelling).
 std::string to_string(InvalidationMode mode);
 // The inverse of to_string; also accepts '_' for '-' and upper case. nullopt if unknown.

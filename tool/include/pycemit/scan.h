@@ -9,12 +9,12 @@
 #include <string>
 #include <vector>
 
-#include "pycemit/stat_cache.h"
-#include "pycemit/compile_run.h"
 #include "pycemit/discover.h"
 #include "pycemit/freshness.h"
 #include "pycemit/interpreter.h"
 #include "pycemit/plan.h"
+#include "pycemit/run_options.h"
+#include "pycemit/stat_cache.h"
 
 namespace pycemit {
 
@@ -40,17 +40,17 @@ struct ScanSettings {
 
 struct SourceScan {
   PlannedSource plan;
-  std::vector<OutputState> states;    // per planned output
-  std::optional<std::string> error;   // one line: the source cannot be planned, read or clamped
-  bool from_cache = false;            // every output current by the stat cache, nothing read
-  FileIdentity source_identity;       // of the source as read (when not from_cache)
+  std::vector<OutputState> states;   // per planned output
+  std::vector<std::string> causes;   // per planned output: why it is not current (freshness.h), "" if it is
+  std::optional<std::string> error;  // one line: the source cannot be planned, read or clamped
+  bool from_cache = false;           // every output current by the stat cache, nothing read
+  FileIdentity source_identity;      // of the source as read (when not from_cache)
 };
 
 // Scans one source. Thread-safe.
 SourceScan scan_source(const SourceFile& source, const ScanSettings& settings);
 
 // Scans `sources` on up to `threads` threads; results in the same order.
-std::vector<SourceScan> scan_sources(const std::vector<SourceFile>& sources, const ScanSettings& settings,
-                                       int threads);
+std::vector<SourceScan> scan_sources(const std::vector<SourceFile>& sources, const ScanSettings& settings, int threads);
 
 }  // namespace pycemit

@@ -5,7 +5,7 @@
 // bytes as read from disk, 64-bit result stored little-endian in the pyc header.
 // SipHash-2-4 for CPython 3.8-3.10 and PyPy, SipHash-1-3 for CPython from 3.11
 // (the interpreter's handshake decides, interpreter.h). Computed with OpenSSL 3's
-// EVP_MAC "SIPHASH" (docs/pyc-format.md, section 2).
+// EVP_MAC "SIPHASH" (docs/pyc-format.md, section 3).
 #pragma once
 
 #include <array>

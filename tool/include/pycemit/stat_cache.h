@@ -8,7 +8,7 @@
 // within one tick of the file system's clock. As git does for its index
 // ("racy git"), a file that was read (a source, an output found current) is
 // recorded only when its mtime and ctime are older than the run's start by
-// more than that granularity; otherwise it is checked in full next time.
+// more than that granularity; otherwise it is scanned in full next time.
 // Outputs this run wrote are recorded by their identity right after the write:
 // the cache assumes pycs are replaced (rename), as every writer of pycs does,
 // not edited in place within a clock tick of being written.
@@ -18,7 +18,7 @@
 // prefix, the PATH arguments, the canonical format's version), hashed into the
 // file name in pycemit's cache directory (cache_directory.h). It only
 // accelerates: a missing, unreadable or corrupt cache, or one that cannot be
-// written, means the files are checked in full, exactly as without it.
+// written, means the files are scanned in full, exactly as without it.
 #pragma once
 
 #include <sys/stat.h>
@@ -29,6 +29,10 @@
 #include <unordered_map>
 #include <utility>
 #include <vector>
+
+#include "pycemit/interpreter.h"
+#include "pycemit/plan.h"
+#include "pycemit/run_options.h"
 
 namespace pycemit {
 
@@ -47,6 +51,13 @@ FileIdentity identity_of(const struct stat& st);
 // The identity of `path`, following a final symlink (stat) or not (lstat);
 // nullopt if it does not exist.
 std::optional<FileIdentity> identity_of(const std::string& path, bool follow_symlinks);
+
+// A run's context, as described above: the interpreter (path, cache tag,
+// magic number), the mode, layout and levels, every root, the embed prefix,
+// whether levels are hardlinked, the PATH arguments made absolute, and the
+// canonical form's version, one per line. Runs that share it share a cache file.
+std::string stat_cache_context(const CompileOptions& options, const Locations& locations,
+                               const InterpreterInfo& interpreter);
 
 class StatCache {
  public:
@@ -73,8 +84,8 @@ class StatCache {
   // read, has exactly `outputs`, all current now; `written[k]` says whether
   // this run wrote outputs[k]. Identities are taken now (lstat). Nothing is
   // recorded when an identity is racy or an output is missing.
-  void record(const std::string& source, const FileIdentity& source_identity,
-              const std::vector<std::string>& outputs, const std::vector<bool>& written);
+  void record(const std::string& source, const FileIdentity& source_identity, const std::vector<std::string>& outputs,
+              const std::vector<bool>& written);
 
   // Writes the entries kept and recorded in this run, atomically, if they
   // differ from what load() read. Never throws.

@@ -8,7 +8,7 @@
 #include "commands.h"
 #include "compile_options.h"
 #include "pycemit/canonical_pyc.h"
-#include "pycemit/compile_run.h"
+#include "pycemit/exit_status.h"
 #include "pycemit/file_io.h"
 
 namespace pycemit::cli {
@@ -44,7 +44,8 @@ Command add_canonicalize_command(CLI::App& app) {
                 status = kExitFailures;
               }
             }
-            if (!*check && !*quiet) std::cerr << "pycemit: " << rewritten << " of " << files->size() << " pycs rewritten\n";
+            if (!*check && !*quiet)
+              std::cerr << "pycemit: " << rewritten << " of " << files->size() << " pycs rewritten\n";
             return status;
           }};
 }

@@ -1,4 +1,6 @@
 // pycemit check: reports missing, stale, non-canonical and orphaned pycs without writing anything (check.h).
+// One line per finding: "<kind> <pyc> (source <source>): <cause>", "orphaned <pyc>: <cause>",
+// "unreadable <source>: <cause>".
 #include <iostream>
 #include <memory>
 
@@ -22,7 +24,7 @@ Command add_check_command(CLI::App& app) {
             for (const auto& f : findings) {
               std::cout << to_string(f.kind) << " " << (f.pyc.empty() ? f.source : f.pyc);
               if (f.kind != CheckFinding::Kind::Orphaned && !f.pyc.empty()) std::cout << " (source " << f.source << ")";
-              std::cout << "\n";
+              std::cout << ": " << f.cause << "\n";
             }
             if (!s->quiet) {
               std::cerr << "pycemit: " << found.sources.size() << " sources checked, " << findings.size()

@@ -1,10 +1,12 @@
 // The pycemit subcommands. Each registers itself and its options on the CLI11
 // app and returns the subcommand with a function that runs it and yields the
-// exit status (ExitStatus in compile_run.h).
+// exit status (exit_status.h).
 #pragma once
 
 #include <CLI/CLI.hpp>
 #include <functional>
+
+#include "pycemit/exit_status.h"
 
 namespace pycemit::cli {
 

@@ -3,6 +3,7 @@
 
 #include "commands.h"
 #include "compile_options.h"
+#include "pycemit/compile_run.h"
 
 namespace pycemit::cli {
 

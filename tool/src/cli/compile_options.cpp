@@ -18,28 +18,28 @@
 #include "pycemit/plan.h"
 
 namespace pycemit::cli {
-namespace {
+namespace {}  // namespace
 
-// CLI11 validators that also convert: "checked-hash" -> InvalidationMode, etc.
-const std::map<std::string, InvalidationMode> kModes = {
-    {"checked-hash", InvalidationMode::CheckedHash},
-    {"unchecked-hash", InvalidationMode::UncheckedHash},
-    {"timestamp", InvalidationMode::Timestamp},
-};
-const std::map<std::string, Layout> kLayouts = {
-    {"pycache", Layout::Pycache},
-    {"prefix", Layout::Prefix},
-    {"sourceless", Layout::Sourceless},
-};
+std::map<std::string, InvalidationMode> mode_names() {
+  std::map<std::string, InvalidationMode> names;
+  for (InvalidationMode mode : kInvalidationModes) names.emplace(to_string(mode), mode);
+  return names;
+}
 
-}  // namespace
+std::map<std::string, Layout> layout_names(const std::vector<Layout>& layouts) {
+  std::map<std::string, Layout> names;
+  for (Layout layout : layouts) names.emplace(to_string(layout), layout);
+  return names;
+}
 
 void add_selection_options(CLI::App& cmd, SelectionOptions& s) {
   CompileOptions& o = s.options;
-  cmd.add_option("PATH", o.paths, "Source files and directories (recursing into *.py); @FILE reads paths from FILE, one per line")
+  cmd.add_option("PATH", o.paths,
+                 "Source files and directories (recursing into *.py); @FILE reads paths from FILE, one per line")
       ->required();
   cmd.add_option("--exclude", o.excludes,
-                 "Skip files and directories matching GLOB (a base name, or with '/' a path relative to the source root); repeatable")
+                 "Skip files and directories matching GLOB (a base name, or with '/' a path relative to the source "
+                 "root); repeatable")
       ->type_name("GLOB")
       ->expected(1)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
@@ -47,32 +47,38 @@ void add_selection_options(CLI::App& cmd, SelectionOptions& s) {
       ->type_name("EXE")
       ->capture_default_str();
   cmd.add_option("--invalidation-mode", o.mode, "PEP 552 invalidation mode")
-      ->transform(CLI::CheckedTransformer(kModes, CLI::ignore_case, CLI::ignore_underscore))
-      ->default_str("checked-hash");
-  cmd.add_option("-O,--optimize", o.levels, "Optimization level 0, 1 or 2; repeat for several (one pyc each, .opt-N names)")
+      ->transform(CLI::CheckedTransformer(mode_names(), CLI::ignore_case, CLI::ignore_underscore))
+      ->default_str(to_string(CompileOptions().mode));
+  cmd.add_option("-O,--optimize", o.levels,
+                 "Optimization level 0, 1 or 2; repeat for several (one pyc each, .opt-N names)")
       ->type_name("LEVEL")
       ->expected(1)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
       ->default_str("0");
-  cmd.add_option("--layout", o.layout, "Where pycs go: __pycache__ (PEP 3147), a pycache prefix tree, or beside the source (sourceless)")
-      ->transform(CLI::CheckedTransformer(kLayouts, CLI::ignore_case))
-      ->default_str("pycache");
+  cmd.add_option("--layout", o.layout,
+                 "Where pycs go: __pycache__ (PEP 3147), a pycache prefix tree, or beside the source (sourceless)")
+      ->transform(CLI::CheckedTransformer(layout_names(), CLI::ignore_case))
+      ->default_str(to_string(CompileOptions().layout));
   auto& loc = o.locations;
-  cmd.add_option("--pycache-prefix", loc.pycache_prefix, "Run-time pycache prefix (PYTHONPYCACHEPREFIX) for --layout prefix")
+  cmd.add_option("--pycache-prefix", loc.pycache_prefix,
+                 "Run-time pycache prefix (PYTHONPYCACHEPREFIX) for --layout prefix")
       ->type_name("DIR");
-  cmd.add_option("--source-root", loc.source_root, "Sources are named by their path relative to DIR (default: --root, else the working directory)")
+  cmd.add_option("--source-root", loc.source_root,
+                 "Sources are named by their path relative to DIR (default: --root, else the working directory)")
       ->type_name("DIR");
   cmd.add_option("--install-root", loc.install_root, "Absolute directory where the source root is at run time")
       ->type_name("DIR");
   cmd.add_option("--output-root", loc.output_root, "Write outputs into a mirror tree under DIR instead of in place")
       ->type_name("DIR");
-  cmd.add_option("--root", loc.staging_root, "Staging root (DESTDIR, buildroot): paths under it are installed at the same path without it")
+  cmd.add_option("--root", loc.staging_root,
+                 "Staging root (DESTDIR, buildroot): paths under it are installed at the same path without it")
       ->type_name("DIR");
   cmd.add_option("--root-env", s.root_env,
                  "Staging root from environment variable NAME (unset or empty: /), e.g. DESTDIR in an install "
                  "script; PATHs and --source-root are then run-time paths, read under it")
       ->type_name("NAME");
-  cmd.add_option("--embed-prefix", loc.embed_prefix, "Embedded path (co_filename) is P/<path relative to the source root>")
+  cmd.add_option("--embed-prefix", loc.embed_prefix,
+                 "Embedded path (co_filename) is P/<path relative to the source root>")
       ->type_name("P");
 }
 
@@ -163,6 +169,18 @@ std::vector<std::string> read_flag_file(const std::string& path) {
   return args;
 }
 
+std::vector<std::string> expand_flag_file(std::vector<std::string> args) {
+  if (args.empty() || args[0].size() < 2 || args[0][0] != '@') return args;
+  std::vector<std::string> expanded;
+  try {
+    expanded = read_flag_file(args[0].substr(1));
+  } catch (const FileError& e) {
+    throw PlanError(e.what());  // the command line itself cannot be read: bad usage
+  }
+  expanded.insert(expanded.end(), args.begin() + 1, args.end());
+  return expanded;
+}
+
 Verbosity SelectionOptions::verbosity() const {
   return quiet ? Verbosity::Quiet : verbose ? Verbosity::Verbose : Verbosity::Normal;
 }
@@ -176,8 +194,7 @@ Selection select_sources(const SelectionOptions& s) {
   sel.interpreter = learn_interpreter(pool);
   if (!sel.interpreter.known_format) std::cerr << unknown_format_warning(sel.interpreter) << "\n";
   cache_tag_for(sel.interpreter, sel.options.layout);  // refuses a layout this interpreter cannot use
-  sel.discovery = discover_sources(sel.options.paths,
-                                   {sel.locations.source_root, sel.options.excludes, sel.locations.staging_root});
+  sel.discovery = discover_sources(sel.options, sel.locations);
   for (const auto& e : sel.discovery.errors) std::cerr << e << "\n";
   return sel;
 }

@@ -2,12 +2,15 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <map>
+#include <string>
+#include <vector>
 
-#include "pycemit/compile_run.h"
 #include "pycemit/discover.h"
 #include "pycemit/interpreter.h"
 #include "pycemit/plan.h"
 #include "pycemit/reporter.h"
+#include "pycemit/run_options.h"
 
 namespace pycemit::cli {
 
@@ -49,6 +52,12 @@ void add_compile_options(CLI::App& cmd, CompileCommandLine& line);
 // Throws FileError.
 std::vector<std::string> read_flag_file(const std::string& path);
 
+// `pycemit @FLAGFILE ...`: when args[0] is "@FILE", the arguments with it
+// replaced by FILE's lines (read_flag_file); else `args` as they are. An @FILE
+// after the subcommand is a list of paths (discover.h), not this. Throws
+// PlanError (exit status 2) when FILE cannot be read.
+std::vector<std::string> expand_flag_file(std::vector<std::string> args);
+
 // What `plan` and `check` start from: the options resolved and validated, the
 // interpreter's facts (cached or from one interpreter's handshake), and the
 // sources found (their errors printed on stderr).
@@ -61,5 +70,10 @@ struct Selection {
 Selection select_sources(const SelectionOptions& s);
 
 bool stderr_is_terminal();
+
+// The names the command line accepts for each mode and for `layouts`, as
+// to_string spells them (pyc_header.h, naming.h): for CLI::CheckedTransformer.
+std::map<std::string, InvalidationMode> mode_names();
+std::map<std::string, Layout> layout_names(const std::vector<Layout>& layouts = {kLayouts.begin(), kLayouts.end()});
 
 }  // namespace pycemit::cli

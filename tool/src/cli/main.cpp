@@ -8,10 +8,8 @@
 
 #include "commands.h"
 #include "compile_options.h"
-#include "pycemit/compile_run.h"
-#include "pycemit/file_io.h"
-#include "pycemit/interpreter.h"
-#include "pycemit/plan.h"
+#include "errors.h"
+#include "pycemit/exit_status.h"
 
 namespace pycemit::cli {
 
@@ -36,12 +34,8 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "pycemit 0.1.0");
 
   const std::vector<cli::Command> commands = {
-      cli::add_compile_command(app),
-      cli::add_info_command(app),
-      cli::add_canonicalize_command(app),
-      cli::add_plan_command(app),
-      cli::add_check_command(app),
-      cli::add_prune_command(app),
+      cli::add_compile_command(app), cli::add_info_command(app),  cli::add_canonicalize_command(app),
+      cli::add_plan_command(app),    cli::add_check_command(app), cli::add_prune_command(app),
       cli::add_remove_command(app),
   };
 
@@ -49,15 +43,12 @@ int main(int argc, char** argv) {
   if (std::find(args.begin(), args.end(), "--persistent_worker") != args.end()) return cli::run_persistent_worker();
   // `pycemit @FLAGFILE`: the whole command line from a file, one argument per
   // line (Bazel's multiline params files). @FILE after the subcommand is a path list.
-  if (!args.empty() && args[0].size() > 1 && args[0][0] == '@') {
-    try {
-      std::vector<std::string> expanded = cli::read_flag_file(args[0].substr(1));
-      expanded.insert(expanded.end(), args.begin() + 1, args.end());
-      args = std::move(expanded);
-    } catch (const FileError& e) {
-      std::cerr << "pycemit: " << e.what() << "\n";
-      return kExitUsage;
-    }
+  try {
+    args = cli::expand_flag_file(std::move(args));
+  } catch (const std::exception&) {
+    const cli::CommandError error = cli::current_exception_error();
+    std::cerr << error.message;
+    return error.status;
   }
   std::reverse(args.begin(), args.end());  // CLI11 takes a vector in reverse order
 
@@ -78,18 +69,10 @@ int main(int argc, char** argv) {
     if (!command.subcommand->parsed()) continue;
     try {
       return command.run();
-    } catch (const PlanError& e) {
-      std::cerr << "pycemit: " << e.what() << "\n";
-      return kExitUsage;
-    } catch (const InterpreterError& e) {
-      std::cerr << "pycemit: " << e.what() << "\n";
-      return kExitInterpreter;
-    } catch (const FileError& e) {
-      std::cerr << "pycemit: " << e.what() << "\n";
-      return kExitFailures;
-    } catch (const std::exception& e) {
-      std::cerr << "pycemit: internal error: " << e.what() << "\n";
-      return kExitInternal;
+    } catch (const std::exception&) {
+      const cli::CommandError error = cli::current_exception_error();
+      std::cerr << error.message;
+      return error.status;
     }
   }
   return kExitUsage;

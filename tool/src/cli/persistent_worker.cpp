@@ -22,6 +22,9 @@
 
 #include "commands.h"
 #include "compile_options.h"
+#include "errors.h"
+#include "pycemit/compile_run.h"
+#include "pycemit/exit_status.h"
 #include "pycemit/file_io.h"
 #include "pycemit/interpreter.h"
 #include "pycemit/interpreter_pool.h"
@@ -47,17 +50,13 @@ class Worker {
  public:
   // Runs one request's command line; returns (exit status, output).
   std::pair<int, std::string> handle(std::vector<std::string> args) {
-    if (!args.empty() && args[0].size() > 1 && args[0][0] == '@') {
-      std::vector<std::string> expanded = read_flag_file(args[0].substr(1));
-      expanded.insert(expanded.end(), args.begin() + 1, args.end());
-      args = std::move(expanded);
-    }
     CLI::App app{"pycemit worker request", "pycemit"};
     app.require_subcommand(1);
     auto* cmd = app.add_subcommand("compile", "compile");
     CompileCommandLine line;
     add_compile_options(*cmd, line);
     try {
+      args = expand_flag_file(std::move(args));
       std::reverse(args.begin(), args.end());  // CLI11 takes a vector in reverse order
       app.parse(args);
       CompileOptions options = line.to_options();
@@ -65,23 +64,16 @@ class Worker {
       CapturingReporter reporter(line.verbosity());
       const int status = run_compile(options, pool_for(options), reporter);
       return {status, reporter.text};
-    } catch (const CLI::ParseError& e) {
-      return {kExitUsage, std::string("pycemit: ") + e.what() + "\n"};
-    } catch (const PlanError& e) {
-      return {kExitUsage, std::string("pycemit: ") + e.what() + "\n"};
-    } catch (const InterpreterError& e) {
-      return {kExitInterpreter, std::string("pycemit: ") + e.what() + "\n"};
-    } catch (const FileError& e) {
-      return {kExitFailures, std::string("pycemit: ") + e.what() + "\n"};
-    } catch (const std::exception& e) {
-      return {kExitInternal, std::string("pycemit: internal error: ") + e.what() + "\n"};
+    } catch (const std::exception&) {
+      CommandError error = current_exception_error();
+      return {error.status, std::move(error.message)};
     }
   }
 
  private:
   InterpreterPool& pool_for(const CompileOptions& o) {
     const std::string interpreter = resolve_executable(o.python);
-    const int jobs = o.jobs > 0 ? o.jobs : usable_cores();
+    const int jobs = interpreter_processes(o);
     const PoolKey key{interpreter, jobs, o.timeout.count()};
     auto it = pools_.find(key);
     if (it == pools_.end()) {

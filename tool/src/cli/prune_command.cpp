@@ -33,8 +33,7 @@ Command add_prune_command(CLI::App& app) {
   auto o = std::make_shared<PruneOptions>();
   cmd->add_option("PATH", o->paths, "Source directories")->required();
   cmd->add_option("--layout", o->layout, "Where the pycs are: pycache (default) or prefix")
-      ->transform(CLI::CheckedTransformer(std::map<std::string, Layout>{{"pycache", Layout::Pycache},
-                                                                        {"prefix", Layout::Prefix}}));
+      ->transform(CLI::CheckedTransformer(layout_names({Layout::Pycache, Layout::Prefix})));
   cmd->add_option("--pycache-prefix", o->locations.pycache_prefix, "Run-time pycache prefix, with --layout prefix")
       ->type_name("DIR");
   cmd->add_option("--source-root", o->locations.source_root, "As for compile")->type_name("DIR");

@@ -11,7 +11,7 @@
 #include <set>
 
 #include "commands.h"
-#include "pycemit/compile_run.h"
+#include "pycemit/exit_status.h"
 #include "pycemit/file_io.h"
 #include "pycemit/manifest.h"
 #include "pycemit/naming.h"
@@ -19,7 +19,8 @@
 namespace pycemit::cli {
 
 Command add_remove_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("remove", "Delete the pycs listed in manifests (compile --manifest), for uninstalling");
+  auto* cmd =
+      app.add_subcommand("remove", "Delete the pycs listed in manifests (compile --manifest), for uninstalling");
   cmd->footer(kExitStatusHelp);
   auto manifests = std::make_shared<std::vector<std::string>>();
   auto dry_run = std::make_shared<bool>(false);
