@@ -136,8 +136,13 @@ class InterpreterFormatsTest(unittest.TestCase):
                 self.assertEqual(result.returncode, 0, result.stderr)
                 self.assertNotIn("warning", result.stderr)
                 unknown = self.sample_tree(python, "%d %s unknown" % (index, name))
-                result = self.compile(python, unknown, env={"PYCEMIT_TREAT_AS_UNKNOWN": name})
+                stats = os.path.join(self.tmp.name, "%d.stats.json" % index)
+                result = self.compile(python, unknown, "--stats", stats, env={"PYCEMIT_TREAT_AS_UNKNOWN": name})
                 self.assertEqual(result.returncode, 0, result.stderr)
+                with open(stats) as f:
+                    counts = lib.json.load(f)
+                self.assertGreater(counts["written"], 100)
+                self.assertEqual(counts["verified"], counts["written"], "every pyc of a probed format is verified")
                 warnings = [line for line in result.stderr.splitlines() if "warning" in line]
                 self.assertEqual(len(warnings), 1, result.stderr)
                 self.assertIn("%d.%d.%d" % version, warnings[0])
@@ -166,6 +171,13 @@ class InterpreterFormatsTest(unittest.TestCase):
             self.assertEqual(data[:2], (3655).to_bytes(2, "little"), pyc)
             self.assertEqual(data[16:], reference[16:], "the code bytes of the released 3.15: " + pyc)
         self.assert_used(beta, tree, ["json", "email.mime.text"], foreign=True)
+        # --no-verify skips the interpreter's check; the bytes are the same.
+        again = self.sample_tree(python, "beta unverified")
+        stats = os.path.join(self.tmp.name, "beta.stats.json")
+        self.assertEqual(self.compile(beta, again, "--no-verify", "--stats", stats).returncode, 0)
+        with open(stats) as f:
+            self.assertEqual(lib.json.load(f)["verified"], 0)
+        self.assertEqual(lib.tree_digest(again), lib.tree_digest(tree))
         info = lib.json.loads(lib.run(["info", "--python", beta], env={"PYCEMIT_CACHE_DIR": self.cache},
                                       check=True).stdout)
         self.assertEqual((info["magic_number"], info["format"]), (3655, "probed"))

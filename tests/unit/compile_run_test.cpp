@@ -38,6 +38,17 @@ class FakeCompiler : public Compiler {
  public:
   std::function<CompileReply(const CompileRequest&)> answer = [](const CompileRequest& r) {
     CompileReply reply;
+    // A Verify request holds when the canonical body is the canonical form of
+    // what was compiled: its code loads equal, as the real interpreter finds.
+    if (r.kind == CompileRequest::Kind::Verify) {
+      reply.code = std::string();
+      if (marshal::canonicalize(r.source, marshal::CodeLayout::Py311) != r.canonical) {
+        reply.code.reset();
+        reply.failure = {CompileFailure::kVerifyMismatch, "object.co_consts[0]: int vs str", std::nullopt,
+                         std::nullopt};
+      }
+      return reply;
+    }
     reply.code = code_for(r.embedded_path);
     return reply;
   };
@@ -209,6 +220,73 @@ TEST_F(CompileRunTest, OnErrorWarnAndSkipExcuseOnlySourcesTheCompilerRejected) {
     EXPECT_EQ(stats.failed, 1u);
     EXPECT_EQ(stats.skipped, 0u);
   }
+}
+
+TEST_F(CompileRunTest, VerificationFollowsTheFormatUnlessTheOptionSaysOtherwise) {
+  tree.write("pkg/mod.py", "x = 1\n");
+  options.levels = {0, 1};
+  auto verifies = [this] {
+    std::size_t n = 0;
+    for (const auto& request : compiler.submitted) {
+      if (request.kind != CompileRequest::Kind::Verify) continue;
+      ++n;
+      EXPECT_EQ(request.source, code_for("pkg/mod.py"));  // what the interpreter compiled
+      EXPECT_EQ(request.canonical, marshal::canonicalize(request.source, marshal::CodeLayout::Py311));
+    }
+    return n;
+  };
+  options.force = true;
+
+  ASSERT_EQ(run(), kExitOk) << reporter->err;  // a known release: no verification
+  EXPECT_EQ(verifies(), 0u);
+  EXPECT_EQ(stats.verified, 0u);
+
+  info.known_format = false;  // a format that passed only the probe
+  info.format_note = "a version this pycemit does not know";
+  ASSERT_EQ(run(), kExitOk) << reporter->err;
+  EXPECT_EQ(verifies(), 2u);
+  EXPECT_EQ(stats.verified, 2u);
+  EXPECT_EQ(stats.written, 2u);
+  EXPECT_EQ(reporter->err.find("pycemit: warning: CPython 3.12.1 (magic number 3531, marshal version 4) is a "
+                               "version this pycemit does not know"),
+            0u)
+      << reporter->err;
+
+  options.verify = false;
+  ASSERT_EQ(run(), kExitOk);
+  EXPECT_EQ(verifies(), 0u);
+  info.known_format = true;
+  options.verify = true;
+  ASSERT_EQ(run(), kExitOk);
+  EXPECT_EQ(verifies(), 2u);
+}
+
+TEST_F(CompileRunTest, ABodyThatLoadsDifferentlyIsNeverWrittenAndNotExcused) {
+  const std::string source = tree.write("pkg/mod.py", "x = 1\n");
+  ASSERT_EQ(run(), kExitOk);
+  const auto good = contents(pyc("mod"));
+  ASSERT_TRUE(good);
+  tree.write("pkg/mod.py", "x = 2\n");  // stale now: it must be compiled again
+  options.verify = true;
+  options.on_error = OnError::Skip;
+  answer = [](const CompileRequest& r) {
+    CompileReply reply;
+    if (r.kind == CompileRequest::Kind::Verify) {
+      reply.failure = {CompileFailure::kVerifyMismatch, "object.co_consts[0]: int vs str", std::nullopt, std::nullopt};
+    } else {
+      reply.code = code_for(r.embedded_path);
+    }
+    return reply;
+  };
+
+  EXPECT_EQ(run(), kExitFailures);
+  EXPECT_EQ(stats.failed, 1u);
+  EXPECT_EQ(stats.written, 0u);
+  EXPECT_NE(reporter->err.find(source + ": VerifyMismatch: the interpreter loads the canonical pyc differently "
+                                        "from what it compiled: object.co_consts[0]: int vs str"),
+            std::string::npos)
+      << reporter->err;
+  EXPECT_EQ(contents(pyc("mod")), good) << "the good old pyc must survive";
 }
 
 TEST_F(CompileRunTest, FailFastStopsAtTheFirstFailureAndCancelsTheRest) {

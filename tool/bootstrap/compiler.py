@@ -126,46 +126,75 @@ class Mismatch(Exception):
     pass
 
 
+# Types compared with == once their types are equal.
+SIMPLE_TYPES = (str, bytes, int, bool, type(None), type(Ellipsis))
+# co_* attributes derived from others that are compared: co_lines() and
+# co_positions() from co_code, co_linetable and co_firstlineno; co_lnotab from
+# co_linetable where there is one (3.10+).
+DERIVED_CODE_FIELDS = {"co_lines", "co_positions"}
+_code_fields = []
+
+
+def code_fields(code):
+    """The co_* data attributes of code objects, once per process."""
+    if not _code_fields:
+        names = [n for n in sorted(dir(code)) if n.startswith("co_") and n not in DERIVED_CODE_FIELDS]
+        if "co_linetable" in names and "co_lnotab" in names:
+            names.remove("co_lnotab")
+        _code_fields.extend(n for n in names if not callable(getattr(code, n)))
+    return _code_fields
+
+
+def describe(where):
+    """'object.co_consts[3]' from the (parent, step) chain of a compared pair."""
+    steps = []
+    while where is not None:
+        where, step = where
+        steps.append(step)
+    return "".join(reversed(steps))
+
+
 def same(a, b):
     """Raises Mismatch naming the first place where `a` and `b` differ: exact
     types, floats and complex numbers by their bits, containers item by item
     (sets and frozensets as sets), code objects by every co_* attribute. An
     explicit stack (pushed in reverse, so items are compared in order), so that
     deeply nested code needs no deep recursion."""
-    stack = [(a, b, "object")]
+    stack = [(a, b, (None, "object"))]
     while stack:
         a, b, where = stack.pop()
-        if type(a) is not type(b):
-            raise Mismatch("%s: %s vs %s" % (where, type(a).__name__, type(b).__name__))
-        if isinstance(a, types.CodeType):
-            for name in sorted((n for n in dir(a) if n.startswith("co_")), reverse=True):
-                x, y = getattr(a, name), getattr(b, name)
-                if name in ("co_lines", "co_positions"):
-                    x, y = tuple(x()), tuple(y())
-                elif callable(x):
-                    continue
-                stack.append((x, y, "%s.%s" % (where, name)))
-        elif isinstance(a, float):
+        kind = type(a)
+        if kind is not type(b):
+            raise Mismatch("%s: %s vs %s" % (describe(where), kind.__name__, type(b).__name__))
+        if kind in SIMPLE_TYPES:
+            if a != b:
+                raise Mismatch("%s: %r vs %r" % (describe(where), a, b))
+        elif kind is types.CodeType:
+            for name in reversed(code_fields(a)):
+                stack.append((getattr(a, name), getattr(b, name), (where, "." + name)))
+        elif kind is float:
             if struct.pack("<d", a) != struct.pack("<d", b):
-                raise Mismatch("%s: %r vs %r" % (where, a, b))
-        elif isinstance(a, complex):
+                raise Mismatch("%s: %r vs %r" % (describe(where), a, b))
+        elif kind is complex:
             if struct.pack("<dd", a.real, a.imag) != struct.pack("<dd", b.real, b.imag):
-                raise Mismatch("%s: %r vs %r" % (where, a, b))
-        elif isinstance(a, (tuple, list)):
+                raise Mismatch("%s: %r vs %r" % (describe(where), a, b))
+        elif kind is tuple or kind is list:
             if len(a) != len(b):
-                raise Mismatch("%s: %d vs %d items" % (where, len(a), len(b)))
-            stack.extend(reversed([(x, y, "%s[%d]" % (where, i)) for i, (x, y) in enumerate(zip(a, b))]))
-        elif isinstance(a, (set, frozenset)):
+                raise Mismatch("%s: %d vs %d items" % (describe(where), len(a), len(b)))
+            for i in range(len(a) - 1, -1, -1):
+                stack.append((a[i], b[i], (where, "[%d]" % i)))
+        elif kind is set or kind is frozenset:
             if a != b or sorted(map(repr, a)) != sorted(map(repr, b)):
-                raise Mismatch("%s: %r vs %r" % (where, a, b))
-        elif isinstance(a, dict) or type(a).__name__ == "frozendict":
+                raise Mismatch("%s: %r vs %r" % (describe(where), a, b))
+        elif isinstance(a, dict) or kind.__name__ == "frozendict":
             if list(a.keys()) != list(b.keys()):
-                raise Mismatch("%s: keys %r vs %r" % (where, list(a.keys()), list(b.keys())))
-            stack.extend(reversed([(a[k], b[k], "%s[%r]" % (where, k)) for k in a]))
-        elif isinstance(a, slice):
+                raise Mismatch("%s: keys %r vs %r" % (describe(where), list(a.keys()), list(b.keys())))
+            for key in reversed(list(a)):
+                stack.append((a[key], b[key], (where, "[%r]" % (key,))))
+        elif kind is slice:
             stack.append(((a.start, a.stop, a.step), (b.start, b.stop, b.step), where))
         elif a != b:
-            raise Mismatch("%s: %r vs %r" % (where, a, b))
+            raise Mismatch("%s: %r vs %r" % (describe(where), a, b))
 
 
 def verify_one(request_id, original, canonical):

@@ -46,6 +46,7 @@ std::string describe_failure(const std::string& source, const CompileFailure& f)
     where += ":" + std::to_string(*f.line);
     if (f.column) where += ":" + std::to_string(*f.column);
   }
+  if (f.type == CompileFailure::kUnusableReply) return where + ": " + f.message;
   return where + ": " + f.type + ": " + f.message;
 }
 
@@ -77,6 +78,7 @@ int CompileRun::run(CompileStats* stats_out) {
                            *options_.expect_cache_tag);
   }
   code_layout_ = info_.code_layout;
+  verify_ = options_.verify.value_or(!info_.known_format);
   const int processes_before = compiler_.processes_started();
 
   const Discovery discovery = discover_sources(options_, locations_);
@@ -158,6 +160,7 @@ void CompileRun::handle_scan(std::size_t index, SourceScan scan) {
   p.mode = pyc_mode_for_source(st.st_mode);
   p.source_identity = identity_of(st);
   p.code.resize(p.plan.outputs.size());
+  p.body.resize(p.plan.outputs.size());
   for (std::size_t k = 0; k < p.plan.outputs.size(); ++k) {
     if (!p.stale[k]) continue;
     CompileRequest req;
@@ -165,7 +168,7 @@ void CompileRun::handle_scan(std::size_t index, SourceScan scan) {
     req.optimize = p.plan.outputs[k].optimize;
     req.embedded_path = p.plan.embedded_path;
     req.source = source;
-    requests_.emplace(req.id, std::make_pair(index, k));
+    requests_.emplace(req.id, RequestFor{index, k, CompileRequest::Kind::Compile});
     compiler_.submit(std::move(req));
     ++p.remaining;
   }
@@ -175,12 +178,22 @@ void CompileRun::handle_scan(std::size_t index, SourceScan scan) {
 void CompileRun::handle_reply(CompileReply reply) {
   const auto request = requests_.find(reply.id);
   if (request == requests_.end()) throw std::logic_error("reply for an unknown request");
-  const auto [index, k] = request->second;
+  const RequestFor what = request->second;
   requests_.erase(request);
-  auto it = pending_.find(index);
+  auto it = pending_.find(what.source);
   Pending& p = it->second;
-  if (reply.code) {
+  const std::size_t k = what.output;
+  if (what.kind == CompileRequest::Kind::Verify) {
+    if (reply.code) {
+      ++record_.stats().verified;
+    } else if (!p.failure) {
+      p.failure = reply.failure;
+      p.failure->message =
+          "the interpreter loads the canonical pyc differently from what it compiled: " + p.failure->message;
+    }
+  } else if (reply.code) {
     p.code[k] = std::move(reply.code);
+    if (verify_ && !p.failure) submit_verify(what.source, p, k);
   } else if (!p.failure) {
     p.failure = reply.failure;
   }
@@ -220,23 +233,53 @@ void CompileRun::finish_source(Pending& p) {
   reporter_.source_done(source);
 }
 
+const std::string* CompileRun::canonical_body(Pending& p, std::size_t k) {
+  if (p.body[k]) return &*p.body[k];
+  try {
+    std::string body = marshal::canonicalize(*p.code[k], code_layout_);
+    // What import needs: a code object, compiled for this file.
+    if (marshal::code_filename(body, code_layout_) != fsdecoded_utf8(p.plan.embedded_path)) {
+      throw marshal::MarshalError("the code object is not the one compiled for this file", 0);
+    }
+    p.body[k] = std::move(body);
+    return &*p.body[k];
+  } catch (const marshal::MarshalError& e) {
+    if (!p.failure) {
+      p.failure =
+          CompileFailure{CompileFailure::kUnusableReply,
+                         "the interpreter's reply is not usable: " + std::string(e.what()), std::nullopt, std::nullopt};
+    }
+    return nullptr;
+  }
+}
+
+// Sends output k's canonical body back to the interpreter to be loaded and
+// compared with what it compiled (compiler.h, Kind::Verify).
+void CompileRun::submit_verify(std::size_t index, Pending& p, std::size_t k) {
+  const std::string* body = canonical_body(p, k);
+  if (!body) return;
+  CompileRequest req;
+  req.kind = CompileRequest::Kind::Verify;
+  req.id = next_request_id_++;
+  req.source = *p.code[k];
+  req.canonical = *body;
+  requests_.emplace(req.id, RequestFor{index, k, CompileRequest::Kind::Verify});
+  compiler_.submit(std::move(req));
+  ++p.remaining;
+}
+
 void CompileRun::write_outputs(Pending& p) {
   const std::string& source = p.plan.source.path;
   std::vector<std::string> bytes(p.plan.outputs.size());
-  try {
-    for (std::size_t k = 0; k < p.plan.outputs.size(); ++k) {
-      if (!p.stale[k]) continue;
-      const std::string body = marshal::canonicalize(*p.code[k], code_layout_);
-      // What import needs: a code object, compiled for this file.
-      if (marshal::code_filename(body, code_layout_) != fsdecoded_utf8(p.plan.embedded_path)) {
-        throw marshal::MarshalError("the code object is not the one compiled for this file", 0);
-      }
-      bytes[k] = as_chars(p.header);
-      bytes[k] += body;
+  for (std::size_t k = 0; k < p.plan.outputs.size(); ++k) {
+    if (!p.stale[k]) continue;
+    const std::string* body = canonical_body(p, k);
+    if (!body) {
+      fail_source(source, describe_failure(source, *p.failure), OnError::Fail);
+      return;
     }
-  } catch (const marshal::MarshalError& e) {
-    fail_source(source, source + ": the interpreter's reply is not usable: " + e.what(), OnError::Fail);
-    return;
+    bytes[k] = as_chars(p.header);
+    bytes[k] += *body;
   }
 
   const std::vector<std::string> paths = output_paths(p.plan);

@@ -19,6 +19,7 @@ void write_stats(const std::string& path, const CompileStats& stats) {
       {"unchanged", stats.unchanged},
       {"failed", stats.failed},
       {"skipped", stats.skipped},
+      {"verified", stats.verified},
       {"interpreters_started", stats.interpreters_started},
       {"seconds", stats.seconds},
       {"peak_rss_kib", self.ru_maxrss},

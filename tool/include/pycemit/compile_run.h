@@ -1,6 +1,6 @@
 // `pycemit compile`: the orchestrator of one run.
 //
-//   discover -> scan -> (all current? stop) -> compile -> canonicalise -> write -> record
+//   discover -> scan -> (all current? stop) -> compile -> canonicalise -> [verify] -> write -> record
 //
 // Each stage is a file of its own: discover.h, scan.h, compiler.h (the
 // interpreter pool), marshal.h, output_writer.h, run_record.h; the stat cache
@@ -10,6 +10,9 @@
 // list plus a few sources in flight; a source whose outputs are all current is
 // not compiled (its outputs keep their mtimes), and when every output is current
 // no interpreter starts (given cached interpreter facts, interpreter_cache.h).
+// With verification on (CompileOptions::verify), each canonical body goes back
+// to the interpreter (a Verify request, compiler.h) before it is written; a body
+// that loads differently fails its source and writes nothing for it.
 #pragma once
 
 #include <sys/types.h>
@@ -63,7 +66,8 @@ class CompileRun {
     PycHeaderBytes header{};
     mode_t mode = 0644;
     std::vector<bool> stale;                       // per output
-    std::vector<std::optional<std::string>> code;  // per output: marshal bytes
+    std::vector<std::optional<std::string>> code;  // per output: marshal bytes, as compiled
+    std::vector<std::optional<std::string>> body;  // per output: canonical bytes, once made
     std::optional<CompileFailure> failure;
     std::vector<CompileWarning> warnings;
     std::size_t remaining = 0;
@@ -75,6 +79,10 @@ class CompileRun {
   void handle_reply(CompileReply reply);
   void finish_source(Pending& p);
   void write_outputs(Pending& p);
+  // The canonical body of output k, made from p.code[k] (once); nullopt after
+  // recording p's failure when the interpreter's reply cannot be read.
+  const std::string* canonical_body(Pending& p, std::size_t k);
+  void submit_verify(std::size_t index, Pending& p, std::size_t k);
   void fail_source(const std::string& source, const std::string& message, OnError policy);
 
   const CompileOptions& options_;
@@ -86,8 +94,14 @@ class CompileRun {
   Locations locations_;
   marshal::CodeLayout code_layout_ = marshal::CodeLayout::Py311;
   std::map<std::size_t, Pending> pending_;  // by source index
-  // Request id -> (source index, output index). Ids count up from 0.
-  std::unordered_map<std::uint64_t, std::pair<std::size_t, std::size_t>> requests_;
+  // Request id -> the source index, output index and kind of request. Ids count up from 0.
+  struct RequestFor {
+    std::size_t source;
+    std::size_t output;
+    CompileRequest::Kind kind;
+  };
+  std::unordered_map<std::uint64_t, RequestFor> requests_;
+  bool verify_ = false;
   std::uint64_t next_request_id_ = 0;
   std::unique_ptr<StatCache> cache_;
 };

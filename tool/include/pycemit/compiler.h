@@ -54,8 +54,13 @@ struct CompileFailure {
   static constexpr const char* kTimeout = "Timeout";
   // A Verify request whose two objects differ; `message` names the difference.
   static constexpr const char* kVerifyMismatch = "VerifyMismatch";
+  // Set by the orchestrator: the marshal bytes of a reply cannot be read, or are
+  // not the code object compiled for this file.
+  static constexpr const char* kUnusableReply = "UnusableReply";
   // Whether the source itself was rejected (not the interpreter that failed on it).
-  bool rejected_by_compiler() const { return type != kInterpreterDied && type != kTimeout; }
+  bool rejected_by_compiler() const {
+    return type != kInterpreterDied && type != kTimeout && type != kVerifyMismatch && type != kUnusableReply;
+  }
 };
 
 struct CompileReply {

@@ -42,6 +42,10 @@ struct CompileOptions {
   std::optional<std::string> record;    // wheel RECORD file to add the pycs to
   std::optional<std::string> stats;     // JSON file for the run's counts, time and peak memory
   bool stat_cache = true;               // trust unchanged file identities (stat_cache.h)
+  // The target interpreter loads back every canonical body written and compares
+  // it with the code object it compiled (docs/pyc-format.md, section 10).
+  // Unset: on exactly when the interpreter's format is not a known release.
+  std::optional<bool> verify;
   // Build systems that name outputs before the build (Bazel):
   std::optional<std::string> expect_cache_tag;  // refuse an interpreter with another cache tag
   bool placeholder_for_skipped = false;         // an empty file at each missing output of a source

@@ -26,6 +26,7 @@ struct CompileStats {
   std::size_t unchanged = 0;  // outputs already current
   std::size_t failed = 0;     // sources with an error (compile, read, write)
   std::size_t skipped = 0;    // sources not compiled under --on-error warn/skip
+  std::size_t verified = 0;   // outputs the interpreter loaded back and compared (--verify)
   int interpreters_started = 0;
   double seconds = 0;  // wall-clock time of the run
 };

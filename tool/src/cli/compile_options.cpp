@@ -110,6 +110,12 @@ void add_compile_options(CLI::App& cmd, CompileCommandLine& line) {
   cmd.add_flag("!--no-stat-cache", o.stat_cache,
                "Read every source and pyc instead of trusting the identities (inode, size, times) of files "
                "unchanged since the last run found them current");
+  cmd.add_flag_callback(
+      "--verify", [&o] { o.verify = true; },
+      "Have the interpreter load back every pyc body written and compare it with the code it compiled "
+      "(on by default for an interpreter whose pyc format pycemit does not know)");
+  cmd.add_flag_callback(
+      "--no-verify", [&o] { o.verify = false; }, "Do not, even for an interpreter whose pyc format was only probed");
   cmd.add_option("--expect-cache-tag", o.expect_cache_tag,
                  "Refuse (exit 3) an interpreter whose cache tag is not TAG: for build systems that named the outputs")
       ->type_name("TAG");
