@@ -4,7 +4,7 @@ Every comparison is of the SHA-256 of every output, keyed by the path relative t
 the tree:
   - the tree at two different absolute paths;
   - --jobs 1 and --jobs 2;
-  - different PYTHONHASHSEED values in the caller's environment;
+  - different PYTHONHASHSEED values in the caller's environment ("random", 4242);
   - each file compiled alone in its own run and all files in one run (a sample);
   - the files given in a different order (a reversed @list);
   - CPython's own py_compile output, written by one long-running process (so
@@ -67,13 +67,13 @@ class ReproducibleTest(unittest.TestCase):
         reference = self.compile_tree(python, tree_a, "--jobs", "2")
         self.assertGreater(len(reference), 600)
 
-        self.assertEqual(self.compile_tree(python, tree_b, "--jobs", "2"), reference, "checkout path")
+        self.assertEqual(self.compile_tree(python, tree_b, "--jobs", "2"), reference, "checkout path, --jobs 2")
 
-        for jobs in ("1", "2"):
-            self.clean(tree_b)
-            self.assertEqual(self.compile_tree(python, tree_b, "--jobs", jobs), reference, "--jobs " + jobs)
+        self.clean(tree_b)
+        self.assertEqual(self.compile_tree(python, tree_b, "--jobs", "1"), reference, "--jobs 1")
 
-        for seed in ("random", "0", "4242"):
+        # (PYTHONHASHSEED=0 is what pycemit gives its interpreters: it would prove nothing.)
+        for seed in ("random", "4242"):
             self.clean(tree_b)
             digest = self.compile_tree(python, tree_b, env={"PYTHONHASHSEED": seed})
             self.assertEqual(digest, reference, "caller PYTHONHASHSEED=" + seed)
