@@ -2,7 +2,9 @@
 
 They drive the real cmake, ninja and make on copies of examples/cmake and on
 small scratch projects, against the PycEmit package installed from the build
-tree of the pycemit under test ($PYCEMIT_BIN).
+tree of the pycemit under test ($PYCEMIT_BIN). Which cmake: $PYCEMIT_CMAKE, else the
+one on PATH; tests/CMakeLists.txt runs each test once per CMake version found
+(build_tools.py: Debian 12's 3.25 and, where installed, 4.x).
 """
 import json
 import os
@@ -14,6 +16,7 @@ import textwrap
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+import build_tools  # noqa: E402
 import pycemit_testlib as lib  # noqa: E402
 
 REPO = os.path.normpath(os.path.join(HERE, "..", ".."))
@@ -28,6 +31,10 @@ EXAMPLE_MODULES = ["inventory", "inventory.model", "inventory.io", "inventory.io
 
 
 def tool(name):
+    """The path of `name`: cmake is $PYCEMIT_CMAKE or the one on PATH, anything else is
+    looked up on PATH; fails (never skips) when it is missing."""
+    if name == "cmake":
+        return build_tools.tool_under_test("cmake")[0]
     path = shutil.which(name)
     if not path:
         raise AssertionError("%s is not installed (the CMake tests need cmake, ninja and make)" % name)
