@@ -6,7 +6,8 @@ calls add_python_bytecode() with no find_package(PycEmit). Its configure step
 builds a host copy of pycemit (once: this test is slow, a full build of the
 tool), which plans and compiles; the consumer's default build does not build
 the tool again; the pycs are installed with DESTDIR, name their final path and
-are used on import.
+are used on import. No CMake warnings (policies, version ranges, deprecations), with
+CMake 3.25 and 4.x: this test runs once per CMake version found (cmake_testlib.tool).
 """
 import os
 import sys
@@ -18,7 +19,7 @@ import cmake_testlib as cmk  # noqa: E402
 import pycemit_testlib as lib  # noqa: E402
 
 CONSUMER = """\
-cmake_minimum_required(VERSION 3.20)
+cmake_minimum_required(VERSION 3.20...4.3)
 project(consumer LANGUAGES NONE)
 include(FetchContent)
 FetchContent_Declare(pycemit GIT_REPOSITORY https://example.invalid/pycemit.git GIT_TAG main)
@@ -49,6 +50,9 @@ class SubprojectTest(unittest.TestCase):
                         "Python3_EXECUTABLE": python, "CMAKE_INSTALL_PREFIX": FINAL_PREFIX}
             configured = cmk.configure(src, build, "Ninja", settings)
             self.assertIn("PycEmit: building the pycemit host tool", configured.output)
+            # No policy, range or deprecation warnings (pycemit's CMakeLists.txt, FetchContent,
+            # PycEmit.cmake), with CMake 3.25 and 4.x alike.
+            self.assertEqual(cmk.cmake_warnings(configured.output), [], configured.output[-4000:])
 
             built = cmk.build(build)
             compiled = sorted(l.split(" for ")[-1] for l in built.output.splitlines() if "Compiling Python" in l)

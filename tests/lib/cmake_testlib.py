@@ -66,6 +66,12 @@ def configure(source, build, generator="Ninja", defs=None, check=True):
     return run(cmd, check=check)
 
 
+def cmake_warnings(output):
+    """The warnings in a cmake run's output ("CMake Warning", "CMake Deprecation Warning",
+    policy warnings): what CMake 4 says about old policies, ranges and commands."""
+    return [line for line in output.splitlines() if line.startswith("CMake ") and "Warning" in line]
+
+
 def build(build_dir, config=None, target=None, check=True, verbose=False):
     cmd = [tool("cmake"), "--build", build_dir]
     if config:
@@ -158,7 +164,7 @@ def scratch_project(directory, body, files=None):
     """Writes a CMake project using find_package(PycEmit) with `body` after it,
     and `files` ({relative path: text}). Returns `directory`."""
     files = dict(files or {})
-    files["CMakeLists.txt"] = ("cmake_minimum_required(VERSION 3.20)\nproject(scratch LANGUAGES NONE)\n"
+    files["CMakeLists.txt"] = ("cmake_minimum_required(VERSION 3.20...4.3)\nproject(scratch LANGUAGES NONE)\n"
                                "find_package(PycEmit CONFIG REQUIRED)\n" + textwrap.dedent(body))
     for rel, text in files.items():
         path = os.path.join(directory, rel)
