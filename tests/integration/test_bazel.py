@@ -173,9 +173,9 @@ class BazelExampleTest(unittest.TestCase):
 
         targets = ["//..."]
         example_flags = ["--disk_cache=" + cls.disk_cache]
-        cls.a.build(["//pycemit_test_tool:tool"], ["--disk_cache=" + cls.tool_cache])
+        cls.a.build(["//pycemit_test_tool:tool"], blib.tool_cache_flags(cls.bazel[1], cls.tool_cache))
         cls.result_a, cls.spawns_a = cls.a.build(targets, example_flags, log_name="a")
-        cls.b.build(["//pycemit_test_tool:tool"], ["--disk_cache=" + cls.tool_cache])
+        cls.b.build(["//pycemit_test_tool:tool"], blib.tool_cache_flags(cls.bazel[1], cls.tool_cache))
         cls.result_b, cls.spawns_b = cls.b.build(targets, example_flags, log_name="b")
 
         cls.bin_a = cls.a.bin_dir(WORKSPACE_NAME)

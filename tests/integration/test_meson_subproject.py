@@ -1,4 +1,5 @@
-"""This repository as a Meson subproject: the fallback when pycemit is not installed.
+"""This repository as a Meson subproject: the fallback when pycemit is not installed
+(with the meson under test: $PYCEMIT_MESON, see meson_testlib).
 
 A copy of examples/meson whose subprojects/pycemit is a symbolic link to this
 repository is configured with no pycemit on PATH: find_program('pycemit') fails,
@@ -39,7 +40,8 @@ class MesonSubprojectTest(mt.ExampleChecks, unittest.TestCase):
         cls.build = os.path.join(root, "build dir")
         cls.final_root = os.path.join(root, "final root")
         cls.prefix = os.path.join(cls.final_root, "usr")
-        cls.setup_output = mt.setup(cls.source, cls.build, cls.prefix, {"python": cls.python}, cls.env).output
+        cls.setup_output = mt.setup(cls.source, cls.build, cls.prefix, dict(mt.bytecompile_off(), python=cls.python),
+                                    cls.env).output
         cls.build_output = mt.ninja(cls.build, cls.env).output
 
     @classmethod

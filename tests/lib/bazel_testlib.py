@@ -59,6 +59,14 @@ def main_repository(version, workspace_name):
     return "_main" if uses_bzlmod(version) else workspace_name
 
 
+def tool_cache_flags(version, cache):
+    """Flags for building pycemit's C++ through the cross-run `cache` (a --disk_cache) only.
+    Bazel 7 with a disk cache keeps cache hits' outputs in the cache ("build without the
+    bytes"); the next build, with another --disk_cache, needs the tool's binary locally, so
+    download every output."""
+    return ["--disk_cache=" + cache] + (["--remote_download_outputs=all"] if version >= (7,) else [])
+
+
 def cache_hit(spawn):
     """Whether an execution-log spawn was served by a (disk or remote) cache: Bazel 4 writes
     `remoteCacheHit`, Bazel 7 `cacheHit` (both also for a --disk_cache hit)."""
