@@ -108,12 +108,13 @@ class BazelDocsTest(unittest.TestCase):
                 f.write(text.replace("/path/to/pycemit", checkout))
         cache_root = os.environ.get("PYCEMIT_CACHE_DIR") or os.path.join(tempfile.gettempdir(), "pycemit-test-cache")
         cls.runner = blib.Bazel(cls.bazel, cls.project, os.path.join(cls.tmp, "output-base"), cls.logs)
-        # As a user runs it (with the convenience symlinks), plus the shared tool cache.
+        # As a user runs it (with the convenience symlinks), plus the shared tool cache and
+        # the tests' tool flags (so that the cache has the tool).
         log = os.path.join(cls.logs, "execution.json")
         cls.result = cls.runner.run("build", ["--disk_cache=" + os.path.join(cache_root, "bazel-tool-cache"),
                                               "--modify_execution_info=%s=+no-cache" % blib.MNEMONIC,
-                                              "--execution_log_json_file=" + log, "--color=no", "--curses=no",
-                                              "//..."])
+                                              "--execution_log_json_file=" + log, "--color=no", "--curses=no"]
+                                    + blib.TOOL_FLAGS + ["//..."])
         cls.spawns = blib.pyc_spawns(blib.read_execution_log(log))
         # The main repository in runfiles: no workspace(name = ...) in the guide's WORKSPACE.
         cls.main_repo = blib.main_repository(cls.bazel[1], "__main__")

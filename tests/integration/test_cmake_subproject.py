@@ -33,6 +33,7 @@ add_python_bytecode(consumer_pycs ALL
   INSTALL_DESTINATION lib/python3/site-packages)
 """
 FINAL_PREFIX = "/usr/local/consumer"
+HOST_FLAGS = "-DCMAKE_CXX_FLAGS_RELEASE=-O0"
 
 
 class SubprojectTest(unittest.TestCase):
@@ -46,10 +47,16 @@ class SubprojectTest(unittest.TestCase):
             with open(os.path.join(src, "CMakeLists.txt"), "w") as f:
                 f.write(CONSUMER % " ".join("src/" + rel for rel in cmk.EXAMPLE_SOURCES))
             build = os.path.join(tmp, "consumer build")
+            # The host tool without optimization: it compiles in about 60% of the time of the
+            # default Release flags (the bytes it writes do not depend on them), and this checks
+            # that PYCEMIT_HOST_CMAKE_ARGS reaches the host build.
             settings = {"FETCHCONTENT_SOURCE_DIR_PYCEMIT": cmk.REPO, "FETCHCONTENT_FULLY_DISCONNECTED": "ON",
-                        "Python3_EXECUTABLE": python, "CMAKE_INSTALL_PREFIX": FINAL_PREFIX}
+                        "Python3_EXECUTABLE": python, "CMAKE_INSTALL_PREFIX": FINAL_PREFIX,
+                        "PYCEMIT_HOST_CMAKE_ARGS": HOST_FLAGS}
             configured = cmk.configure(src, build, "Ninja", settings)
             self.assertIn("PycEmit: building the pycemit host tool", configured.output)
+            with open(os.path.join(build, "_deps", "pycemit-build", "pycemit-host", "build", "CMakeCache.txt")) as f:
+                self.assertIn("CMAKE_CXX_FLAGS_RELEASE:STRING=-O0", f.read())
             # No policy, range or deprecation warnings (pycemit's CMakeLists.txt, FetchContent,
             # PycEmit.cmake), with CMake 3.25 and 4.x alike.
             self.assertEqual(cmk.cmake_warnings(configured.output), [], configured.output[-4000:])
