@@ -42,8 +42,6 @@ TOOL_FLAGS = ["--host_compilation_mode=fastbuild"]
 # plain output.
 BUILD_FLAGS = ["--symlink_prefix=/", "--nosandbox_debug", "--color=no", "--curses=no",
                "--noshow_progress"] + TOOL_FLAGS
-# Bazel 4's JSON worker flag (the example's --config=bazel4; see its .bazelrc).
-BAZEL4_FLAGS = ["--config=bazel4"]
 
 MNEMONIC = "PyBytecode"
 
@@ -65,12 +63,20 @@ def main_repository(version, workspace_name):
     return "_main" if uses_bzlmod(version) else workspace_name
 
 
-def tool_cache_flags(version, cache):
-    """Flags for building pycemit's C++ through the cross-run `cache` (a --disk_cache) only.
-    Bazel 7 with a disk cache keeps cache hits' outputs in the cache ("build without the
-    bytes"); the next build, with another --disk_cache, needs the tool's binary locally, so
-    download every output."""
-    return ["--disk_cache=" + cache] + (["--remote_download_outputs=all"] if version >= (7,) else [])
+def tool_cache_flags(cache):
+    """Flags for building pycemit's C++ through the cross-run `cache` (a --disk_cache) only."""
+    return ["--disk_cache=" + cache]
+
+
+def version_flags(version):
+    """Flags for every build with this Bazel version. Bazel 4's JSON worker flag (the
+    example's --config=bazel4; see its .bazelrc). Bazel 7 with a disk cache leaves the
+    outputs of cache hits in the cache ("build without the bytes"), and a later build without
+    that cache (another --disk_cache, or none) must then run those actions again, pycemit's
+    C++ compiles included: download every output."""
+    if version < (5,):
+        return ["--config=bazel4"]
+    return ["--remote_download_outputs=all"] if version >= (7,) else []
 
 
 def cache_hit(spawn):
@@ -206,7 +212,7 @@ class Bazel:
 
     def build(self, targets, flags=(), check=True, log_name=None):
         """Builds `targets`; returns (CompletedProcess, spawns from the execution log)."""
-        args = list(BUILD_FLAGS) + (BAZEL4_FLAGS if self.version < (5,) else []) + list(flags)
+        args = list(BUILD_FLAGS) + version_flags(self.version) + list(flags)
         log = None
         if log_name:
             log = os.path.join(self.log_dir, log_name + ".json")

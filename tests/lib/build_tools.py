@@ -152,9 +152,6 @@ def registrations(scripts):
             if (version, path) not in applicable:
                 lines.append("not registered: integration.%s.%s (needs %s >= %s)" % (
                     stem, version, tool, ".".join(map(str, minimum))))
-        if not applicable:
-            lines.append("not registered: integration.%s (needs %s >= %s, found %s)" % (
-                stem, tool, ".".join(map(str, minimum)), ", ".join(v for v, _ in found[tool])))
     return lines
 
 
