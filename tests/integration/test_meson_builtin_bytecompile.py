@@ -28,7 +28,6 @@ form); switching is one option. Measured and asserted, for docs/meson.md's compa
     pycemit's level-0 pycs (what the guard is for).
 """
 import os
-import shutil
 import struct
 import sys
 import tempfile
