@@ -21,12 +21,12 @@ def pycemit_dependencies(native_rules_shims = None, use_rules_python = None):
     """Defines the repositories pycemit's rules and its cc_binary need, unless already defined.
 
     Args:
-      native_rules_shims: define offline stand-ins for `@rules_cc` and `@rules_java`
-        (see bazel-rules/private/native_rules_shim.bzl). Default: only under a Bazel that
-        reports no version (Debian's bazel-bootstrap 4.2.3), and never for a name the
-        WORKSPACE already defines.
+      native_rules_shims: define offline stand-ins for `@rules_cc`, `@rules_java` and
+        `@rules_python` (see bazel-rules/private/native_rules_shim.bzl). Default: only under
+        a Bazel that reports no version (Debian's bazel-bootstrap 4.2.3), and never for a
+        name the WORKSPACE already defines.
       use_rules_python: read rules_python's PyInfo (see python_compat.bzl). Default: when
-        the WORKSPACE defines `@rules_python` before this call.
+        the WORKSPACE defines `@rules_python` before this call (or the stand-in is defined).
     """
     if native_rules_shims == None:
         native_rules_shims = _needs_shims()
@@ -35,6 +35,8 @@ def pycemit_dependencies(native_rules_shims = None, use_rules_python = None):
             native_rules_shim(name = "rules_cc", kind = "cc")
         if not native.existing_rule("rules_java"):
             native_rules_shim(name = "rules_java", kind = "java")
+        if not native.existing_rule("rules_python"):
+            native_rules_shim(name = "rules_python", kind = "python")
 
     if not native.existing_rule("pycemit_system_libraries"):
         pycemit_system_libraries(name = "pycemit_system_libraries")

@@ -1,22 +1,28 @@
 """The Bazel rules (bazel-rules/) build the example workspace (examples/bazel/) reproducibly.
 
-With the real `bazel` (Debian's 4.2.3, offline), two copies of this repository's Bazel files
-at different paths ("checkouts"), each building examples/bazel/ with its own
---output_base and one shared --disk_cache:
+With the real `bazel` ($PYCEMIT_BAZEL, else the one on PATH), offline: Bazel 4 to 6 in
+WORKSPACE mode (Debian 12's 4.2.3), Bazel 7 and later with bzlmod (MODULE.bazel; Debian
+sid's 7.7.1 through /opt/pycemit-test-tools/bin/bazel, with --noenable_workspace and the
+modules Debian ships as overrides). The example is used as shipped: rules_python's
+py_library/py_binary, its own toolchain (toolchain/BUILD.bazel: /usr/bin/python3). Two
+copies of this repository's Bazel files at different paths ("checkouts"), each building
+examples/bazel/ with its own --output_base and one shared --disk_cache:
 
   * the example builds (pycemit itself by cc_binary; py_library, py_binary, py_bytecode);
   * both checkouts give byte-identical pycs, and the second one's PyBytecode actions are all
-    served from the disk cache (execution log: remoteCacheHit);
+    served from the disk cache (execution log: remoteCacheHit in Bazel 4, cacheHit in 7);
   * the pycs pass verify_pycs.py inside the interpreter (header, source hash, code object,
     embedded path = workspace-relative path or embed_prefix + it, never a bazel-out path),
     equal what the CMake-built pycemit writes for the same sources, and are used: the
-    py_binary run with -v loads them (and the .opt-1 ones under -O), imports with
-    --check-hash-based-pycs always accept them, a sourceless tree imports;
+    py_binary's launcher, run as it is with no `python` on PATH (its shebang is the
+    toolchain's stub_shebang), loads them with -v (and the .opt-1 ones under -O), imports
+    with --check-hash-based-pycs always accept them, a sourceless tree imports;
   * on_error = "skip" leaves an empty placeholder for a Python 2 file, which the
     interpreter ignores;
   * persistent worker, standalone and sandboxed actions give identical bytes;
   * a wrong python_version fails the build and names the cache tag; an interpreter given
-    as a label (py_runtime with in-build files) is an action input and runs sandboxed;
+    as a label (py_runtime with in-build files, from a new_local_repository) is an action
+    input and runs sandboxed;
   * no Bazel or worker process is left running.
 
 Each Bazel start is slow, so one class sets up the builds and the tests share them.
@@ -24,7 +30,9 @@ PYCEMIT_BAZEL_KEEP=1 keeps the temporary checkouts, output bases and Bazel logs.
 pycemit's C++ build is also cached across runs in $PYCEMIT_CACHE_DIR/bazel-tool-cache (a
 separate --disk_cache used only to build the tool, never for the pyc actions).
 """
+import glob
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -78,6 +86,20 @@ py_bytecode(
 )
 '''
 
+# The PyBytecode actions of a build run (no disk or remote cache for them).
+NO_PYC_CACHE = ["--modify_execution_info=%s=+no-cache" % blib.MNEMONIC]
+
+
+def example_spawns(spawns):
+    """The PyBytecode spawns of the example's own targets (not of pycemit_test_tool)."""
+    return [s for s in blib.pyc_spawns(spawns)
+            if not any("/pycemit_test_tool/" in o for o in s.get("listedOutputs", []))]
+
+
+# Appended to WORKSPACE (Bazel 4) or MODULE.bazel (bzlmod, with the use_repo_rule line).
+TEST_PYTHON_REPO_BZLMOD = '''
+new_local_repository = use_repo_rule("@bazel_tools//tools/build_defs/repo:local.bzl", "new_local_repository")
+'''
 TEST_PYTHON_REPO = '''
 new_local_repository(
     name = "test_python",
@@ -111,8 +133,8 @@ class BazelExampleTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.bazel = blib.find_bazel()
-        if not cls.bazel:
-            raise AssertionError("bazel is not installed (.ci/setup installs Debian's bazel-bootstrap)")
+        cls.bzlmod = blib.uses_bzlmod(cls.bazel[1])
+        cls.main_repo = blib.main_repository(cls.bazel[1], WORKSPACE_NAME)
         cls.tmp = tempfile.mkdtemp(prefix="pycemit-bazel-")
         try:
             cls.set_up_builds()
@@ -136,7 +158,7 @@ class BazelExampleTest(unittest.TestCase):
         tmp = cls.tmp
         cls.logs = os.path.join(tmp, "logs")
         os.makedirs(cls.logs)
-        cls.python, cls.version = blib.pick_python()
+        cls.python, cls.version = blib.EXAMPLE_PYTHON, blib.python_version_of(blib.EXAMPLE_PYTHON)
         cls.tag = "cpython-" + cls.version.replace(".", "")
 
         # Two checkouts at different paths (and depths), made from one snapshot.
@@ -146,7 +168,7 @@ class BazelExampleTest(unittest.TestCase):
         cls.example_a = os.path.join(checkout_a, "examples", "bazel")
         cls.example_b = os.path.join(checkout_b, "examples", "bazel")
         for example in (cls.example_a, cls.example_b):
-            blib.configure_example(example, cls.python, cls.version)
+            blib.configure_example(example, cls.version)
             os.makedirs(os.path.join(example, "pycemit_test_tool"))
             with open(os.path.join(example, "pycemit_test_tool", "BUILD.bazel"), "w") as f:
                 f.write(TOOL_BUILD)
@@ -159,11 +181,17 @@ class BazelExampleTest(unittest.TestCase):
         cls.a = blib.Bazel(cls.bazel, cls.example_a, os.path.join(tmp, "output-base-a"), cls.logs)
         cls.b = blib.Bazel(cls.bazel, cls.example_b, os.path.join(tmp, "output-base-b"), cls.logs)
 
+        # pycemit's C++ through the cross-run tool cache (its one pyc action never cached), then
+        # the example's cache starts as a copy of it: both checkouts find the tool there, and
+        # nothing of the example's pycs. (Bazel 7 does not record disk cache hits in its local
+        # action cache, so every later build of checkout A keeps that cache too, and the
+        # builds that must run the PyBytecode actions say no-cache for them.)
         targets = ["//..."]
+        cls.a.build(["//pycemit_test_tool:tool"], blib.tool_cache_flags(cls.tool_cache) + NO_PYC_CACHE)
+        shutil.copytree(cls.tool_cache, cls.disk_cache, ignore=shutil.ignore_patterns("tmp"))
         example_flags = ["--disk_cache=" + cls.disk_cache]
-        cls.a.build(["//pycemit_test_tool:tool"], ["--disk_cache=" + cls.tool_cache])
+        cls.rerun_flags = example_flags + NO_PYC_CACHE
         cls.result_a, cls.spawns_a = cls.a.build(targets, example_flags, log_name="a")
-        cls.b.build(["//pycemit_test_tool:tool"], ["--disk_cache=" + cls.tool_cache])
         cls.result_b, cls.spawns_b = cls.b.build(targets, example_flags, log_name="b")
 
         cls.bin_a = cls.a.bin_dir(WORKSPACE_NAME)
@@ -188,9 +216,9 @@ class BazelExampleTest(unittest.TestCase):
 
     def test_builds_every_declared_pyc(self):
         self.assertEqual(set(self.digests_a), self.expected_outputs())
-        spawns = blib.pyc_spawns(self.spawns_a)
+        spawns = example_spawns(self.spawns_a)
         self.assertEqual(len(spawns), len(GREETING) * 2 + len(VENDORED) + 1)
-        self.assertTrue(all(not s["remoteCacheHit"] for s in spawns), "first build must compile")
+        self.assertTrue(all(not blib.cache_hit(s) for s in spawns), "first build must compile")
         # Every action ran in a persistent worker (the default strategy), on_error = "skip" ones too.
         self.assertEqual({s["runner"] for s in spawns}, {"worker"})
         self.assertIn(" worker", self.result_a.stderr)
@@ -201,12 +229,14 @@ class BazelExampleTest(unittest.TestCase):
         self.assertTrue(self.example_a != self.example_b)
 
     def test_second_checkout_served_from_disk_cache(self):
-        spawns = blib.pyc_spawns(self.spawns_b)
-        self.assertEqual(len(spawns), len(blib.pyc_spawns(self.spawns_a)))
-        misses = [s["listedOutputs"] for s in spawns if not s["remoteCacheHit"]]
+        spawns = example_spawns(self.spawns_b)
+        self.assertEqual(len(spawns), len(example_spawns(self.spawns_a)))
+        misses = [s["listedOutputs"] for s in spawns if not blib.cache_hit(s)]
         self.assertEqual(misses, [], "PyBytecode actions of checkout B not served by the disk cache")
-        # Bazel 4 counts disk cache hits as "remote cache hit" in its summary.
-        self.assertRegex(self.result_b.stderr, r"\d+ (remote|disk) cache hit")
+        # Bazel 4 counts disk cache hits as "remote cache hit" in its summary, Bazel 7 as
+        # "disk cache hit".
+        wording = "disk cache hit" if self.bazel[1] >= (7,) else "remote cache hit"
+        self.assertRegex(self.result_b.stderr, r"\d+ %s" % wording)
 
     # -- the pycs are right -----------------------------------------------------------------
 
@@ -248,9 +278,9 @@ class BazelExampleTest(unittest.TestCase):
     def test_bootstrap_source_matches_cmake(self):
         """tool/BUILD.bazel's genrule writes the C++ file embed.cmake writes (but its comment)."""
         checkout = os.path.dirname(os.path.dirname(self.example_a))
-        found = [os.path.join(d, "external", "pycemit", "tool", "bootstrap_source.cpp")
-                 for d in self.a.bin_dirs(WORKSPACE_NAME)]
-        found = [f for f in found if os.path.exists(f)]
+        # external/pycemit (WORKSPACE) or external/pycemit~ (bzlmod's canonical name).
+        found = [f for d in self.a.bin_dirs(WORKSPACE_NAME)
+                 for f in glob.glob(os.path.join(d, "external", "pycemit*", "tool", "bootstrap_source.cpp"))]
         self.assertEqual(len(found), 1, found)
         cmake = shutil.which("cmake")
         if not cmake:
@@ -281,13 +311,16 @@ class BazelExampleTest(unittest.TestCase):
     # -- the pycs are used ------------------------------------------------------------------
 
     def run_app(self, extra_env=None):
+        """Runs the py_binary's launcher itself, as a user would, with a PATH that has no
+        `python` (Debian 12 has none): its shebang is the toolchain's stub_shebang."""
         runfiles = os.path.join(self.bin_a, "app.runfiles")
+        launcher = os.path.join(self.bin_a, "app")
+        with open(launcher) as f:
+            self.assertEqual(f.readline().strip(), "#!" + self.python)
         env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
-        env.update({"PYTHONVERBOSE": "1", "PYTHONDONTWRITEBYTECODE": "1"})
+        env.update({"PYTHONVERBOSE": "1", "PYTHONDONTWRITEBYTECODE": "1", "PATH": "/usr/bin:/bin"})
         env.update(extra_env or {})
-        # The stub's shebang wants `python` on PATH; run it with the test's interpreter instead.
-        result = subprocess.run([self.python, os.path.join(self.bin_a, "app"), "Bazel"], env=env,
-                                capture_output=True, text=True, timeout=300)
+        result = subprocess.run([launcher, "Bazel"], env=env, capture_output=True, text=True, timeout=300)
         self.assertEqual(result.returncode, 0, result.stderr[-3000:])
         return runfiles, result
 
@@ -296,7 +329,7 @@ class BazelExampleTest(unittest.TestCase):
         self.assertIn("HELLO, BAZEL!", result.stdout)
         loaded, problems = blib.load_trace(result.stderr)
         self.assertEqual([p for p in problems if runfiles in p], [])
-        ws = os.path.join(runfiles, WORKSPACE_NAME)
+        ws = os.path.join(runfiles, self.main_repo)
         for rel in GREETING + VENDORED:
             d, stem = os.path.dirname(rel), os.path.basename(rel)[:-3]
             pyc = os.path.join(ws, d, "__pycache__", "%s.%s.pyc" % (stem, self.tag))
@@ -305,13 +338,13 @@ class BazelExampleTest(unittest.TestCase):
     def test_binary_under_dash_O_loads_the_opt1_pycs(self):
         runfiles, result = self.run_app({"PYTHONOPTIMIZE": "1"})
         loaded, _ = blib.load_trace(result.stderr)
-        ws = os.path.join(runfiles, WORKSPACE_NAME)
+        ws = os.path.join(runfiles, self.main_repo)
         for rel in GREETING:
             d, stem = os.path.dirname(rel), os.path.basename(rel)[:-3]
             self.assertIn(os.path.join(ws, d, "__pycache__", "%s.%s.opt-1.pyc" % (stem, self.tag)), loaded)
 
     def test_imports_check_every_source_hash(self):
-        ws = os.path.join(self.bin_a, "app.runfiles", WORKSPACE_NAME)
+        ws = os.path.join(self.bin_a, "app.runfiles", self.main_repo)
         modules = ["greeting", "greeting.hello", "greeting._version", "settings", "vendored.modern"]
         files, loaded, stale = lib.imported_from(self.python, ws, modules)
         self.assertEqual(stale, [])
@@ -334,15 +367,15 @@ class BazelExampleTest(unittest.TestCase):
 
     def rebuild_pycs(self, strategy, log_name):
         blib.remove_outputs(self.pycs_a)
-        result, spawns = self.a.build(["//..."], ["--strategy=%s=%s" % (blib.MNEMONIC, strategy)],
-                                      log_name=log_name)
-        return result, blib.pyc_spawns(spawns)
+        strategy_flag = "--strategy=%s=%s" % (blib.MNEMONIC, strategy)
+        result, spawns = self.a.build(["//..."], self.rerun_flags + [strategy_flag], log_name=log_name)
+        return result, example_spawns(spawns)
 
     def test_worker_standalone_and_sandboxed_give_identical_bytes(self):
         for strategy, runner in (("standalone", "local"), ("sandboxed", None), ("worker", "worker")):
             with self.subTest(strategy=strategy):
                 _, spawns = self.rebuild_pycs(strategy, "rebuild-" + strategy)
-                self.assertEqual(len(spawns), len(blib.pyc_spawns(self.spawns_a)))
+                self.assertEqual(len(spawns), len(example_spawns(self.spawns_a)))
                 runners = {s["runner"] for s in spawns}
                 if runner:
                     self.assertEqual(runners, {runner})
@@ -355,43 +388,52 @@ class BazelExampleTest(unittest.TestCase):
         wrong = "%s.%d" % (major, int(minor) - 1)
         extra = os.path.join(self.example_a, "extra")
         os.makedirs(extra)
-        prefix = subprocess.run([self.python, "-S", "-c", "import sys; print(sys.prefix)"],
+        # The label interpreter: one with a prefix of its own (pyenv's), not the toolchain's /usr.
+        python, python_version = blib.pick_python()
+        tag = "cpython-" + python_version.replace(".", "")
+        prefix = subprocess.run([python, "-S", "-c", "import sys; print(sys.prefix)"],
                                 capture_output=True, text=True, check=True).stdout.strip()
-        interpreter = os.path.relpath(os.path.realpath(self.python), prefix)
-        self.assertFalse(interpreter.startswith(".."), (self.python, prefix))
+        interpreter = os.path.relpath(os.path.realpath(python), prefix)
+        self.assertFalse(interpreter.startswith(".."), (python, prefix))
         with open(os.path.join(extra, "BUILD.bazel"), "w") as f:
-            f.write(EXTRA_BUILD.format(wrong=wrong, version=self.version, interpreter=interpreter))
+            f.write(EXTRA_BUILD.format(wrong=wrong, version=python_version, interpreter=interpreter))
         with open(os.path.join(extra, "mod.py"), "w") as f:
             f.write("def f():\n    '''doc'''\n    assert f\n    return {1, 2, 'three'}\n")
-        with open(os.path.join(self.example_a, "WORKSPACE"), "a") as f:
-            f.write(TEST_PYTHON_REPO.format(prefix='"%s"' % prefix, interpreter=interpreter, version=self.version))
+        repo = TEST_PYTHON_REPO.format(prefix='"%s"' % prefix, interpreter=interpreter, version=python_version)
+        with open(os.path.join(self.example_a, "MODULE.bazel" if self.bzlmod else "WORKSPACE"), "a") as f:
+            f.write((TEST_PYTHON_REPO_BZLMOD if self.bzlmod else "") + repo)
 
         wrong_tag = "cpython-%s%s" % (major, int(minor) - 1)
         refusal = "with cache tag %s, but the outputs were named for %s" % (self.tag, wrong_tag)
         with self.subTest("wrong python_version, on_error = fail"):
-            result, _ = self.a.build(["//extra:wrong_version"], check=False)
+            result, _ = self.a.build(["//extra:wrong_version"], self.rerun_flags, check=False)
             self.assertNotEqual(result.returncode, 0)
             self.assertIn(refusal, result.stderr)
         with self.subTest("wrong python_version, on_error = skip: no placeholder hides it"):
-            result, _ = self.a.build(["//extra:wrong_version_skip"], check=False)
+            result, _ = self.a.build(["//extra:wrong_version_skip"], self.rerun_flags, check=False)
             self.assertNotEqual(result.returncode, 0)
             self.assertIn(refusal, result.stderr)
 
         with self.subTest("interpreter label, sandboxed"):
-            _, spawns = self.a.build(["//extra:hermetic"], ["--strategy=%s=sandboxed" % blib.MNEMONIC],
+            _, spawns = self.a.build(["//extra:hermetic"],
+                                     self.rerun_flags + ["--strategy=%s=sandboxed" % blib.MNEMONIC],
                                      log_name="hermetic")
             spawns = blib.pyc_spawns(spawns)
             self.assertEqual(len(spawns), 1)
             self.assertIn("sandbox", spawns[0]["runner"])
             inputs = {i["path"] for i in spawns[0]["inputs"]}
-            self.assertIn("external/test_python/" + interpreter, inputs)
-            self.assertTrue(any(p.startswith("external/test_python/lib/") for p in inputs))
+            # external/test_python (WORKSPACE), external/_main~_repo_rules~test_python (bzlmod).
+            repo_dir = {p.split("/")[1] for p in inputs if re.match(r"external/[^/]*test_python/", p)}
+            self.assertEqual(len(repo_dir), 1, sorted(inputs))
+            repo_dir = "external/" + repo_dir.pop()
+            self.assertIn(repo_dir + "/" + interpreter, inputs)
+            self.assertTrue(any(p.startswith(repo_dir + "/lib/") for p in inputs))
             out = os.path.join(self.bin_a, "extra", "_pycemit", "hermetic", "extra", "__pycache__")
             source = os.path.join(extra, "mod.py")
-            jobs = [{"source": source, "pyc": os.path.join(out, "mod.%s%s.pyc" % (self.tag, suffix)),
+            jobs = [{"source": source, "pyc": os.path.join(out, "mod.%s%s.pyc" % (tag, suffix)),
                      "optimize": level, "mode": "checked-hash", "embedded": "extra/mod.py", "same_body_as": None}
                     for level, suffix in ((0, ""), (2, ".opt-2"))]
-            lib.verify(self.python, jobs)
+            lib.verify(python, jobs)
 
     def test_zz_no_process_left_behind(self):
         """Runs last (alphabetical order): --batch builds leave no server or worker."""

@@ -67,7 +67,9 @@ class CMakeTestBase(unittest.TestCase):
         self.settings = {"CMAKE_PREFIX_PATH": self.prefix, "Python3_EXECUTABLE": python,
                          "CMAKE_INSTALL_PREFIX": FINAL_PREFIX}
         self.settings.update(defs)
-        cmk.configure(src, build, generator, self.settings)
+        configured = cmk.configure(src, build, generator, self.settings)
+        # No policy, range or deprecation warnings, with CMake 3.25 and 4.x alike.
+        self.assertEqual(cmk.cmake_warnings(configured.output), [], configured.output[-4000:])
         return src, build
 
     def reconfigure(self, src, build, generator="Ninja", **defs):

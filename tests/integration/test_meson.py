@@ -1,4 +1,5 @@
-"""pycemit in a real Meson project: examples/meson with Debian's Meson 1.0.1.
+"""pycemit in a real Meson project: examples/meson with the meson under test
+($PYCEMIT_MESON: Debian 12's 1.0.1, Debian sid's 1.12.1; see meson_testlib).
 
 Copies of the example (under paths with spaces) find pycemit on PATH
 ($PYCEMIT_BIN), are configured for real interpreters (the oldest, Debian's
@@ -9,7 +10,10 @@ bytecode=install: pycemit compiles the installed tree at install time) and the
 three layouts, checked: exactly the pycs the interpreter's own
 cache_from_source names; verify_pycs.py inside the interpreter with the final
 path as co_filename (also read directly with marshal); no staging, build or
-source path in any pyc; nothing written at the final prefix by a DESTDIR
+source path in any pyc; with Meson 1.2 and later, configured with
+-Dpython.bytecompile=-1, Meson's own python module finds every interpreter, Python
+3.12+ included (the example's find_program fallback is for Meson < 1.2, whose python
+module needs distutils); nothing written at the final prefix by a DESTDIR
 install; after copying the staged tree to its final place, the interpreter
 imports every module from its pyc (-v, --check-hash-based-pycs always) at every
 level; a second install with nothing changed rewrites no pyc; incremental
@@ -28,6 +32,7 @@ import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import meson_testlib as mt  # noqa: E402
+import pycemit_testlib as lib  # noqa: E402
 
 
 class MesonExampleTest(mt.ExampleChecks, unittest.TestCase):
@@ -51,9 +56,15 @@ class MesonExampleTest(mt.ExampleChecks, unittest.TestCase):
         self.prefix = os.path.join(self.final_root, "usr")
 
     def setup_example(self, python, **options):
-        options = dict({"python": python}, **options)
+        options = dict(mt.bytecompile_off(), python=python, **options)
         result = mt.setup(self.source, self.build, self.prefix, options, self.env)
         self.assertRegex(result.output, r"Program pycemit found: YES .*installed pycemit")
+        # Which branch of the example found the interpreter (its summary() line): Meson's
+        # python module from 1.2 on, Python 3.12+ included; find_program for 3.12+ before.
+        if mt.has_builtin_bytecompile():
+            self.assertRegex(result.output, r"interpreter found by\s*: Meson's python module")
+        elif lib.python_version(python) >= (3, 12):
+            self.assertRegex(result.output, r"interpreter found by\s*: find_program")
         return result
 
     def install_and_check(self, python, layout, levels, mode, pycache_prefix=None, destdir=None):
@@ -101,8 +112,12 @@ class MesonExampleTest(mt.ExampleChecks, unittest.TestCase):
         self.assertIn("Preserved", only_changed.output)
         self.assertEqual(mt.snapshot(self.staged_pycs()), after, "--only-changed rewrote pycs")
 
-        # Meson 1.0.1 logs files preserved by --only-changed as comments, so
-        # `ninja uninstall` would skip them: install once more, then uninstall.
+        # Meson (1.0.1, 1.12.1) logs files preserved by --only-changed as comments,
+        # so `ninja uninstall` would skip them: install once more, then uninstall.
+        with open(os.path.join(self.build, "meson-logs", "install-log.txt")) as f:
+            preserved = {line[len("# Preserving old file "):].rstrip("\n") for line in f
+                         if line.startswith("# Preserving old file ")}
+        self.assertTrue(set(self.staged_pycs()) <= preserved, preserved)
         mt.install(self.build, self.env, destdir=self.destdir)
         mt.uninstall(self.build, self.env)
         self.assertEqual(mt.files_under(self.destdir), [], "ninja uninstall left files behind")
@@ -278,7 +293,8 @@ class MesonExampleTest(mt.ExampleChecks, unittest.TestCase):
 
     def test_sourceless_install_form_refused(self):
         result = mt.run([mt.tool("meson"), "setup", self.build, self.source, "--prefix", self.prefix,
-                         "-Dpython=" + self.system, "-Dbytecode=install", "-Dbytecode_layout=sourceless"],
+                         "-Dpython=" + self.system, "-Dbytecode=install", "-Dbytecode_layout=sourceless"]
+                        + ["-D%s=%s" % option for option in mt.bytecompile_off().items()],
                         self.env, check=False)
         self.assertNotEqual(result.returncode, 0)
         self.assertIn("sourceless needs bytecode=build", result.output)

@@ -1,23 +1,28 @@
-"""docs/meson.md's Meson code works as written, in a project outside this repository.
+"""docs/meson.md's setup works as written, in a project outside this repository.
 
 The `meson` code blocks of its "Quick start" section (each starting with a
-`# <file name>` comment) are written to a fresh project with a two-module
-package, which is configured with Debian's Meson 1.0.1 (pycemit on PATH, the
-default interpreter of Meson's python module), built, installed with DESTDIR and
-checked like the example (test_meson.py): pycs where the interpreter looks, final
-paths embedded, nothing of DESTDIR, build or source directory in them, imported
-from their final place; then `ninja uninstall` removes everything.
+`# <file name>` comment) are written to an empty project with a two-module
+package, and the section's `sh` block is run line by line as written (in the
+project's directory; `$PWD` is that directory, `meson` the Meson under test,
+with pycemit on PATH; the only edit is the one the block's comment names:
+Meson 1.0 and 1.1 get no -Dpython.bytecompile=-1). So the project is configured
+with --prefix /usr, built, installed with --destdir "$PWD/stage" (never into
+/usr) and checked like the example (test_meson.py): pycs where the interpreter
+looks, final paths embedded, nothing of DESTDIR, build or source directory in
+them, imported from the staged tree; then `ninja -C build uninstall` removes
+everything. With Meson 1.2 and later, the same project configured without
+-Dpython.bytecompile=-1 fails with the guard's message.
 
 Then the same project with the `# mypkg/meson.build` of the "install-time form"
 section instead (pycemit itself as the install script, with --root-env DESTDIR,
-and `pycemit remove` as uninstall-bytecode), run as that section's commands do:
-`meson install --destdir`, checked the same way; a second install rewrites
-nothing; `ninja uninstall-bytecode` leaves no pyc and no __pycache__, and
-`ninja uninstall` then removes every file (and, after an install into a fresh
-DESTDIR, every directory).
+and `pycemit remove` as uninstall-bytecode), run with that section's commands:
+checked the same way; installed again (nothing rewritten); its uninstall lines
+leave no file; and, as its comment says, after an install into a fresh DESTDIR
+they leave no directory either.
 """
 import os
 import re
+import shlex
 import sys
 import tempfile
 import unittest
@@ -26,15 +31,24 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import meson_testlib as mt  # noqa: E402
 
 DOC = os.path.join(mt.REPO, "docs", "meson.md")
+QUICK_START = "Quick start"
+INSTALL_TIME = "The install-time form: pycemit compiles the installed tree"
+BYTECOMPILE_OFF = "-Dpython.bytecompile=-1"
+
+
+def section(title):
+    with open(DOC, encoding="utf-8") as f:
+        text = f.read()
+    parts = text.split("\n## %s\n" % title, 1)
+    if len(parts) != 2:
+        raise AssertionError("docs/meson.md has no section '## %s'" % title)
+    return parts[1].split("\n## ", 1)[0]
 
 
 def section_files(title):
     """{file name: text} from the meson code blocks of section `title`."""
-    with open(DOC, encoding="utf-8") as f:
-        text = f.read()
-    section = text.split("\n## %s\n" % title, 1)[1].split("\n## ", 1)[0]
     files = {}
-    for block in re.findall(r"```meson\n(.*?)```", section, re.S):
+    for block in re.findall(r"```meson\n(.*?)```", section(title), re.S):
         first, _, rest = block.partition("\n")
         name = re.fullmatch(r"# (\S+)", first)
         if name:
@@ -42,8 +56,17 @@ def section_files(title):
     return files
 
 
-def quick_start_files():
-    return section_files("Quick start")
+def section_commands(title):
+    """The commands of the section's sh block: [argument list], comments dropped."""
+    blocks = re.findall(r"```sh\n(.*?)```", section(title), re.S)
+    if len(blocks) != 1:
+        raise AssertionError("section '%s' has %d sh blocks, not one" % (title, len(blocks)))
+    commands = []
+    for line in blocks[0].splitlines():
+        words = shlex.split(line, comments=True)
+        if words:
+            commands.append(words)
+    return commands
 
 
 class MesonDocsTest(mt.ExampleChecks, unittest.TestCase):
@@ -59,9 +82,8 @@ class MesonDocsTest(mt.ExampleChecks, unittest.TestCase):
         self.env = mt.env(path_first=mt.tool_dir(tmp.name))
         self.pycemit = os.path.join(mt.tool_dir(tmp.name), "pycemit")
         self.source = os.path.join(tmp.name, "my project")
-        self.build = os.path.join(tmp.name, "build dir")
-        self.destdir = os.path.join(tmp.name, "stage dir")
-        self.final_root = os.path.join(tmp.name, "final root")
+        self.build = os.path.join(self.source, "build")
+        self.destdir = os.path.join(self.source, "stage")
 
     def write_project(self, files):
         for name, text in files.items():
@@ -72,36 +94,76 @@ class MesonDocsTest(mt.ExampleChecks, unittest.TestCase):
             f.write('"""mypkg."""\nfrom mypkg.util import double\n')
         with open(os.path.join(self.source, "mypkg", "util.py"), "w") as f:
             f.write('def double(x):\n    """Twice x."""\n    assert x is not None\n    return 2 * x\n')
-        mt.setup(self.source, self.build, os.path.join(self.final_root, "usr"), {}, self.env)
 
-    def check_and_run(self, python):
-        """Checks the staged pycs, deploys them, imports them; returns the staged pycs."""
-        self.assertFalse(os.path.exists(self.final_root), "a DESTDIR install wrote to the final prefix")
-        expected = self.check_installed(python, self.env, "pycache", [0, 1], "checked-hash", self.destdir)
-        mt.deploy(self.destdir, self.final_root)
-        package = self.package_dir(self.env)
-        self.check_imports(python, package, expected, [0, 1], "pycache")
+    def run_command(self, words, stage=None, check=True):
+        """Runs one command of the guide, in the project directory."""
+        words = [w.replace("$PWD", self.source) for w in words]
+        if stage:
+            words = [w.replace(self.destdir, stage) for w in words]
+        if words[0] == "meson" and "setup" in words and not mt.has_builtin_bytecompile():
+            words = [w for w in words if w != BYTECOMPILE_OFF]  # as the line's comment says
+        if words[0] in ("meson", "ninja"):
+            words[0] = mt.tool(words[0])
+        return mt.run(words, self.env, cwd=self.source, check=check)
+
+    def commands(self, title, first_word, *args):
+        """The section's commands whose first words are `first_word args`."""
+        found = [c for c in section_commands(title) if c[:1 + len(args)] == [first_word] + list(args)]
+        self.assertTrue(found, "no '%s %s' command in section %s" % (first_word, " ".join(args), title))
+        return found
+
+    def check_staged(self, python, destdir):
+        """Checks the staged pycs and imports them from the staged tree (the final prefix is
+        /usr: nothing is deployed there). Returns the staged pycs."""
+        expected = self.check_installed(python, self.env, "pycache", [0, 1], "checked-hash", destdir)
+        package = mt.staged(destdir, self.package_dir(self.env))
+        staged = {mt.staged(destdir, s): {level: mt.staged(destdir, p) for level, p in by_level.items()}
+                  for s, by_level in expected.items()}
+        self.check_imports(python, package, staged, [0, 1], "pycache")
         self.assertEqual(mt.run_python(python, ["-c", "import mypkg; print(mypkg.double(21))"],
                                        os.path.dirname(package), ["-S", "-B"]), "42\n")
-        return mt.files_under(self.destdir, ".pyc")
+        return mt.files_under(destdir, ".pyc")
+
+    def interpreter(self):
+        """The interpreter Meson chose (from the compile command Ninja runs)."""
+        commands = mt.run([mt.tool("ninja"), "-C", self.build, "-t", "commands"], self.env).stdout
+        match = re.search(r"compile -q --python (\S+)", commands)
+        self.assertTrue(match, commands)
+        return match.group(1)
 
     def test_quick_start(self):
-        files = quick_start_files()
+        files = section_files(QUICK_START)
         self.assertEqual(sorted(files), ["meson.build", "mypkg/meson.build"])
         self.write_project(files)
-        mt.install(self.build, self.env, destdir=self.destdir, destdir_option=True)
-        commands = mt.run([mt.tool("ninja"), "-C", self.build, "-t", "commands"], self.env).stdout
-        match = re.search(r"compile -q --python (\S+)", commands)  # the interpreter Meson chose
-        self.assertTrue(match, commands)
-        self.check_and_run(match.group(1))
-        mt.uninstall(self.build, self.env)
+        setup, install, uninstall = section_commands(QUICK_START)
+        self.assertEqual(setup[:2] + install[:2] + uninstall[:1], ["meson", "setup", "meson", "install", "ninja"])
+        self.run_command(setup)
+        self.run_command(install)
+        self.check_staged(self.interpreter(), self.destdir)
+        self.run_command(uninstall)
         self.assertFalse(os.path.exists(self.destdir), mt.files_under(self.destdir))
 
+    def test_quick_start_guard(self):
+        """Meson 1.2 and later: Meson's default python.bytecompile=0 is refused, with the fix."""
+        if not mt.has_builtin_bytecompile():
+            self.assertIn(BYTECOMPILE_OFF, self.commands(QUICK_START, "meson", "setup")[0])
+            return  # Meson 1.0.1 has no python.bytecompile: nothing to refuse
+        self.write_project(section_files(QUICK_START))
+        setup = [w for w in self.commands(QUICK_START, "meson", "setup")[0] if w != BYTECOMPILE_OFF]
+        result = self.run_command(setup, check=False)
+        self.assertNotEqual(result.returncode, 0)
+        self.assertIn("pycemit writes the pycs: configure with -Dpython.bytecompile=-1", result.output)
+
     def test_install_time_form(self):
-        files = section_files("The install-time form: pycemit compiles the installed tree")
+        files = section_files(INSTALL_TIME)
         self.assertEqual(sorted(files), ["mypkg/meson.build"])
-        self.write_project(dict(quick_start_files(), **files))
-        result = mt.install(self.build, self.env, destdir=self.destdir, destdir_option=True)
+        self.write_project(dict(section_files(QUICK_START), **files))
+        (setup,) = self.commands(INSTALL_TIME, "meson", "setup")
+        (install,) = self.commands(INSTALL_TIME, "meson", "install")
+        uninstall = self.commands(INSTALL_TIME, "ninja")
+        self.assertEqual([c[-1] for c in uninstall], ["uninstall-bytecode", "uninstall"])
+        self.run_command(setup)
+        result = self.run_command(install)
 
         # The install script Meson ran is pycemit itself, with the run-time
         # package directory (the interpreter is the one Meson chose).
@@ -114,26 +176,27 @@ class MesonDocsTest(mt.ExampleChecks, unittest.TestCase):
         self.assertTrue(match, scripts[0])
         self.assertEqual(mt.run_target_command(self.build, self.env, "uninstall-bytecode"),
                          [self.pycemit, "remove", manifest])
-        staged = self.check_and_run(match.group(1))
+        staged = self.check_staged(match.group(1), self.destdir)
 
         # A second install: Meson copies the sources again, pycemit rewrites no pyc.
         before = mt.snapshot(staged)
-        mt.install(self.build, self.env, destdir=self.destdir, destdir_option=True)
+        self.run_command(install)
         self.assertEqual(mt.snapshot(mt.files_under(self.destdir, ".pyc")), before)
 
-        mt.ninja(self.build, self.env, "uninstall-bytecode")
+        self.run_command(uninstall[0])
         self.assertEqual(mt.files_under(self.destdir, ".pyc"), [])
         self.assertEqual(mt.dirs_named(self.destdir, "__pycache__"), [])
-        mt.ninja(self.build, self.env, "uninstall")
+        self.run_command(uninstall[1])
         self.assertEqual(mt.files_under(self.destdir), [])
+        # Meson removed none of the directories: its last install created none.
+        self.assertTrue(os.path.isdir(mt.staged(self.destdir, self.package_dir(self.env))))
 
-        # Meson removes only the directories its last install created, so the
-        # two steps leave nothing at all after an install into a fresh DESTDIR.
+        # After an install into a fresh DESTDIR the two steps leave nothing at all.
         fresh = self.destdir + " 2"
-        mt.install(self.build, self.env, destdir=fresh, destdir_option=True)
+        self.run_command(install, stage=fresh)
         self.assertEqual(len(mt.files_under(fresh, ".pyc")), len(staged))
-        mt.ninja(self.build, self.env, "uninstall-bytecode")
-        mt.ninja(self.build, self.env, "uninstall")
+        for command in uninstall:
+            self.run_command(command)
         self.assertFalse(os.path.exists(fresh), mt.files_under(fresh))
 
 

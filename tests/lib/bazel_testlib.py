@@ -1,14 +1,21 @@
 """Helpers for the Bazel integration tests (tests/integration/test_bazel*.py).
 
-They drive the real `bazel` (Debian's bazel-bootstrap 4.2.3 in CI, offline) against copies
-of this repository's Bazel files (a "checkout" snapshot: WORKSPACE, MODULE.bazel, tool/,
-bazel-rules/, examples/bazel/), each build with its own --output_base, in --batch mode so
-that no Bazel server or persistent worker outlives a command.
+They drive the real `bazel` against copies of this repository's Bazel files (a "checkout"
+snapshot: WORKSPACE, MODULE.bazel, tool/, bazel-rules/, examples/bazel/), each build with
+its own --output_base, in --batch mode so that no Bazel server or persistent worker
+outlives a command. Which bazel: $PYCEMIT_BAZEL, else the one on PATH (build_tools.py).
+Two kinds, both offline:
+
+  * Bazel 4 to 6: WORKSPACE mode (Debian 12's bazel-bootstrap 4.2.3);
+  * Bazel 7 and later: bzlmod (MODULE.bazel), as Debian sid's Bazel 7.7.1 runs through
+    /opt/pycemit-test-tools/bin/bazel, whose bazelrc sets --noenable_workspace, an empty
+    registry and --override_module for the modules Debian ships (rules_cc, rules_python...).
 """
 import glob
 import hashlib
 import json
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -18,6 +25,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, HERE)
+import build_tools  # noqa: E402
 import pycemit_testlib as lib  # noqa: E402
 
 # What a checkout needs for Bazel: the module/workspace files, the tool, the rules, the example.
@@ -25,17 +33,58 @@ CHECKOUT_PATHS = ["WORKSPACE", "WORKSPACE.bzlmod", "MODULE.bazel", "BUILD.bazel"
                   "tool", "bazel-rules",
                   os.path.join("examples", "bazel")]
 
-# Flags for every build: no convenience symlinks in the source tree, Bazel 4's JSON worker
-# flag (the example's --config=bazel4; see its .bazelrc), quiet sandboxes, plain output.
-BUILD_FLAGS = ["--symlink_prefix=/", "--config=bazel4", "--nosandbox_debug", "--color=no",
-               "--curses=no", "--noshow_progress"]
+# pycemit's C++ (built for the exec configuration) without optimization: about 60% of the
+# compile time of the default (opt) when the tool cache is cold; the bytes it writes do not
+# depend on it (test_bazel.py compares them with the -O2 CMake build's).
+TOOL_FLAGS = ["--host_compilation_mode=fastbuild"]
+
+# Flags for every build: no convenience symlinks in the source tree, quiet sandboxes,
+# plain output.
+BUILD_FLAGS = ["--symlink_prefix=/", "--nosandbox_debug", "--color=no", "--curses=no",
+               "--noshow_progress"] + TOOL_FLAGS
 
 MNEMONIC = "PyBytecode"
 
 
 def find_bazel():
-    """The bazel to test with: $PYCEMIT_BAZEL, else `bazel` on PATH (None if there is none)."""
-    return os.environ.get("PYCEMIT_BAZEL") or shutil.which("bazel")
+    """(path, version tuple) of the bazel to test with: $PYCEMIT_BAZEL, else `bazel` on PATH.
+    Fails when there is none; prints the version (build_tools.tool_under_test)."""
+    return build_tools.tool_under_test("bazel")
+
+
+def uses_bzlmod(version):
+    """Bazel 7 and later are tested with bzlmod (MODULE.bazel), earlier ones with WORKSPACE."""
+    return version >= (7,)
+
+
+def main_repository(version, workspace_name):
+    """The main repository's directory name in the execroot and in runfiles: `_main` under
+    bzlmod, the WORKSPACE's name otherwise."""
+    return "_main" if uses_bzlmod(version) else workspace_name
+
+
+def tool_cache_flags(cache):
+    """Flags for building pycemit's C++ through the cross-run `cache` (a --disk_cache) only."""
+    return ["--disk_cache=" + cache]
+
+
+def version_flags(version):
+    """Flags for every build with this Bazel version. Bazel 4's JSON worker flag (the
+    example's --config=bazel4; see its .bazelrc). Bazel 7 with a disk cache leaves the
+    outputs of cache hits in the cache ("build without the bytes"), and a later build without
+    that cache (another --disk_cache, or none) must then run those actions again, pycemit's
+    C++ compiles included: download every output."""
+    if version < (5,):
+        return ["--config=bazel4"]
+    return ["--remote_download_outputs=all"] if version >= (7,) else []
+
+
+def cache_hit(spawn):
+    """Whether an execution-log spawn was served by a (disk or remote) cache: Bazel 4 writes
+    `remoteCacheHit`, Bazel 7 `cacheHit` (both also for a --disk_cache hit)."""
+    if "cacheHit" in spawn:
+        return spawn["cacheHit"]
+    return spawn.get("remoteCacheHit", False)
 
 
 def _ignore_build_trees(directory, names):
@@ -56,9 +105,18 @@ def snapshot_checkout(dest):
     return dest
 
 
+# The interpreter of the example's toolchain (examples/bazel/toolchain/BUILD.bazel).
+EXAMPLE_PYTHON = "/usr/bin/python3"
+
+
+def python_version_of(python):
+    """"3.N" of the interpreter `python`."""
+    return "%d.%d" % lib.python_version(python)[:2]
+
+
 def pick_python():
-    """(interpreter, "3.N") for the example's toolchain: a CPython 3.12 if installed (the
-    pyenv one the README names), else the newest test interpreter."""
+    """(interpreter, "3.N") with a prefix of its own, for an interpreter given as a label: a
+    CPython 3.12 if installed (pyenv's), else the newest test interpreter."""
     pythons = lib.target_pythons()
     versions = {p: lib.python_version(p) for p in pythons}
     chosen = next((p for p in pythons if versions[p] == (3, 12)), None)
@@ -66,11 +124,19 @@ def pick_python():
     return chosen, "%d.%d" % versions[chosen]
 
 
-def configure_example(example, python, version):
-    """Points the example's WORKSPACE-mode toolchain at `python` (version "3.N")."""
-    with open(os.path.join(example, "python.bzl"), "w") as f:
-        f.write('"""Written by the Bazel integration test."""\n\n'
-                'PYTHON_INTERPRETER = %s\n\nPYTHON_VERSION = %s\n' % (json.dumps(python), json.dumps(version)))
+EXAMPLE_VERSION_LINE = re.compile(r'^PYTHON_VERSION = "([\d.]+)"$', re.M)
+
+
+def configure_example(example, version):
+    """Makes the example's python.bzl name `version` ("3.N"), the version of the toolchain's
+    /usr/bin/python3. On Debian 12 it already does (3.11): the example is used as shipped."""
+    path = os.path.join(example, "python.bzl")
+    with open(path) as f:
+        text = f.read()
+    if not EXAMPLE_VERSION_LINE.search(text):
+        raise AssertionError("%s has no PYTHON_VERSION line" % path)
+    with open(path, "w") as f:
+        f.write(EXAMPLE_VERSION_LINE.sub('PYTHON_VERSION = "%s"' % version, text))
 
 
 def keep_temporary_files():
@@ -112,10 +178,12 @@ def pyc_spawns(spawns):
 
 
 class Bazel:
-    """One workspace built with one output base; every command is `bazel --batch`."""
+    """One workspace built with one output base; every command is `bazel --batch`.
+    `bazel` is (path, version tuple), as find_bazel() returns."""
 
     def __init__(self, bazel, workspace, output_base, log_dir):
-        self.bazel = bazel
+        self.bazel, self.version = bazel
+        self.bzlmod = uses_bzlmod(self.version)
         self.workspace = workspace
         self.output_base = output_base
         self.log_dir = log_dir
@@ -144,7 +212,7 @@ class Bazel:
 
     def build(self, targets, flags=(), check=True, log_name=None):
         """Builds `targets`; returns (CompletedProcess, spawns from the execution log)."""
-        args = list(BUILD_FLAGS) + list(flags)
+        args = list(BUILD_FLAGS) + version_flags(self.version) + list(flags)
         log = None
         if log_name:
             log = os.path.join(self.log_dir, log_name + ".json")
@@ -154,7 +222,7 @@ class Bazel:
         return result, spawns
 
     def execroot(self, workspace_name):
-        return os.path.join(self.output_base, "execroot", workspace_name)
+        return os.path.join(self.output_base, "execroot", main_repository(self.version, workspace_name))
 
     def bin_dirs(self, workspace_name):
         """Every configuration's bin directory (target, exec/host)."""

@@ -2,7 +2,9 @@
 
 They drive the real cmake, ninja and make on copies of examples/cmake and on
 small scratch projects, against the PycEmit package installed from the build
-tree of the pycemit under test ($PYCEMIT_BIN).
+tree of the pycemit under test ($PYCEMIT_BIN). Which cmake: $PYCEMIT_CMAKE, else the
+one on PATH; tests/CMakeLists.txt runs each test once per CMake version found
+(build_tools.py: Debian 12's 3.25 and, where installed, 4.x).
 """
 import json
 import os
@@ -14,6 +16,7 @@ import textwrap
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+import build_tools  # noqa: E402
 import pycemit_testlib as lib  # noqa: E402
 
 REPO = os.path.normpath(os.path.join(HERE, "..", ".."))
@@ -28,6 +31,10 @@ EXAMPLE_MODULES = ["inventory", "inventory.model", "inventory.io", "inventory.io
 
 
 def tool(name):
+    """The path of `name`: cmake is $PYCEMIT_CMAKE or the one on PATH, anything else is
+    looked up on PATH; fails (never skips) when it is missing."""
+    if name == "cmake":
+        return build_tools.tool_under_test("cmake")[0]
     path = shutil.which(name)
     if not path:
         raise AssertionError("%s is not installed (the CMake tests need cmake, ninja and make)" % name)
@@ -57,6 +64,12 @@ def configure(source, build, generator="Ninja", defs=None, check=True):
     cmd = [tool("cmake"), "-S", source, "-B", build, "-G", generator]
     cmd += ["-D%s=%s" % (k, v) for k, v in sorted((defs or {}).items())]
     return run(cmd, check=check)
+
+
+def cmake_warnings(output):
+    """The warnings in a cmake run's output ("CMake Warning", "CMake Deprecation Warning",
+    policy warnings): what CMake 4 says about old policies, ranges and commands."""
+    return [line for line in output.splitlines() if line.startswith("CMake ") and "Warning" in line]
 
 
 def build(build_dir, config=None, target=None, check=True, verbose=False):
@@ -151,7 +164,7 @@ def scratch_project(directory, body, files=None):
     """Writes a CMake project using find_package(PycEmit) with `body` after it,
     and `files` ({relative path: text}). Returns `directory`."""
     files = dict(files or {})
-    files["CMakeLists.txt"] = ("cmake_minimum_required(VERSION 3.20)\nproject(scratch LANGUAGES NONE)\n"
+    files["CMakeLists.txt"] = ("cmake_minimum_required(VERSION 3.20...4.3)\nproject(scratch LANGUAGES NONE)\n"
                                "find_package(PycEmit CONFIG REQUIRED)\n" + textwrap.dedent(body))
     for rel, text in files.items():
         path = os.path.join(directory, rel)

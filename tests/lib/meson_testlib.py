@@ -1,8 +1,9 @@
 """Helpers for the Meson integration tests (test_meson*.py).
 
-They drive the real meson and ninja (Debian's Meson 1.0.1, installed by
-.ci/setup) on copies of examples/meson, with pycemit found on PATH ($PYCEMIT_BIN)
-or built by Meson from this repository as a subproject.
+They drive the real meson and ninja on copies of examples/meson, with pycemit found on
+PATH ($PYCEMIT_BIN) or built by Meson from this repository as a subproject. Which meson:
+$PYCEMIT_MESON, else the one on PATH (Debian 12's 1.0.1, installed by .ci/setup);
+tests/CMakeLists.txt runs each test once per Meson version found (build_tools.py).
 """
 import hashlib
 import json
@@ -16,6 +17,7 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+import build_tools  # noqa: E402
 import pycemit_testlib as lib  # noqa: E402
 
 REPO = os.path.normpath(os.path.join(HERE, "..", ".."))
@@ -27,7 +29,10 @@ EXAMPLE_MODULES = ["chime", "chime.core", "chime.formats", "chime.formats.text"]
 
 
 def tool(name):
-    """The path of `name` on PATH; fails (never skips) when it is missing."""
+    """The path of `name`: meson is $PYCEMIT_MESON or the one on PATH, anything else is
+    looked up on PATH; fails (never skips) when it is missing."""
+    if name == "meson":
+        return build_tools.tool_under_test("meson")[0]
     path = shutil.which(name)
     if not path:
         raise AssertionError("%s is not installed: the Meson tests need meson and ninja "
@@ -36,8 +41,19 @@ def tool(name):
 
 
 def meson_version():
-    out = subprocess.run([tool("meson"), "--version"], capture_output=True, text=True, check=True)
-    return tuple(int(x) for x in out.stdout.strip().split(".")[:3])
+    """The version of the meson under test, e.g. (1, 12, 1)."""
+    return build_tools.tool_under_test("meson")[1]
+
+
+def has_builtin_bytecompile():
+    """Meson 1.2 and later byte-compile what py.install_sources() installs (option
+    python.bytecompile, default 0), which pycemit's users turn off (docs/meson.md)."""
+    return meson_version() >= (1, 2)
+
+
+def bytecompile_off():
+    """The options that turn Meson's own byte-compilation off, where it exists."""
+    return {"python.bytecompile": "-1"} if has_builtin_bytecompile() else {}
 
 
 def path_without_pycemit(path):
