@@ -151,7 +151,12 @@ class BazelExampleTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
+        # The fixture's last check, after every test whatever their order:
+        # --batch builds leave no Bazel server or persistent worker behind.
+        left = blib.processes_mentioning(cls.tmp)
         cls.cleanup()
+        if left:
+            raise AssertionError("processes outlived the Bazel builds: %r" % left)
 
     @classmethod
     def set_up_builds(cls):
@@ -434,10 +439,6 @@ class BazelExampleTest(unittest.TestCase):
                      "optimize": level, "mode": "checked-hash", "embedded": "extra/mod.py", "same_body_as": None}
                     for level, suffix in ((0, ""), (2, ".opt-2"))]
             lib.verify(python, jobs)
-
-    def test_zz_no_process_left_behind(self):
-        """Runs last (alphabetical order): --batch builds leave no server or worker."""
-        self.assertEqual(blib.processes_mentioning(self.tmp), [])
 
 
 if __name__ == "__main__":
