@@ -31,8 +31,12 @@ import sys
 MINIMUM_COUNT = 3
 PROBE = "import sys; print(sys.implementation.name, '%d.%d.%d' % sys.version_info[:3])"
 TOOLS_PREFIX = os.environ.get("PYCEMIT_TEST_TOOLS", "/opt/pycemit-test-tools")
-# The interpreters ../shared/tools/debian-interpreters installs (its tool names).
-SETUP_INTERPRETER_TOOLS = {"python3.14", "python3.15", "pypy3", "pypy3-sid"}
+
+
+def is_interpreter_tool(tool):
+    """Whether an installer's tool name is an interpreter (../shared/tools/debian-interpreters
+    names them python3.N, pypy3, pypy3-sid), not a build tool (meson, cmake, bazel)."""
+    return re.fullmatch(r"python3\.\d+", tool) is not None or tool.startswith("pypy")
 
 
 def _pyenv_root():
@@ -141,7 +145,7 @@ def installed_by_setup():
     with open(report) as f:
         for line in f:
             parts = line.split()
-            if len(parts) >= 4 and parts[0] == "ok" and parts[1] in SETUP_INTERPRETER_TOOLS:
+            if len(parts) >= 4 and parts[0] == "ok" and is_interpreter_tool(parts[1]):
                 found.append((parts[1], parts[2], parts[3]))
     return found
 
