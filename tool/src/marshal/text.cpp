@@ -1,5 +1,7 @@
 #include "text.h"
 
+#include "pycemit/utf8.h"
+
 #include <clocale>
 #include <cmath>
 #include <cstdlib>
@@ -12,35 +14,6 @@ namespace pycemit::marshal::detail {
 namespace {
 
 bool is_continuation(unsigned char c) { return (c & 0xc0) == 0x80; }
-
-// The length of the valid sequence starting at bytes[i], or 0 when invalid.
-std::size_t sequence_length(std::string_view bytes, std::size_t i) {
-  const auto at = [&](std::size_t k) { return static_cast<unsigned char>(bytes[i + k]); };
-  const unsigned char lead = at(0);
-  std::size_t length = 0;
-  unsigned char second_min = 0x80;
-  unsigned char second_max = 0xbf;
-  if (lead < 0x80) {
-    return 1;
-  } else if (lead >= 0xc2 && lead <= 0xdf) {
-    length = 2;
-  } else if (lead >= 0xe0 && lead <= 0xef) {
-    length = 3;
-    if (lead == 0xe0) second_min = 0xa0;  // no overlong forms; ED A0..BF (surrogates) allowed
-  } else if (lead >= 0xf0 && lead <= 0xf4) {
-    length = 4;
-    if (lead == 0xf0) second_min = 0x90;
-    if (lead == 0xf4) second_max = 0x8f;  // nothing above U+10FFFF
-  } else {
-    return 0;
-  }
-  if (i + length > bytes.size()) return 0;
-  if (at(1) < second_min || at(1) > second_max) return 0;
-  for (std::size_t k = 2; k < length; ++k) {
-    if (!is_continuation(at(k))) return 0;
-  }
-  return length;
-}
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
@@ -83,7 +56,7 @@ double strtod_c_locale(const std::string& text) {
 
 std::size_t find_invalid_utf8(std::string_view bytes) {
   for (std::size_t i = 0; i < bytes.size();) {
-    const std::size_t length = sequence_length(bytes, i);
+    const std::size_t length = utf8_sequence_length(bytes.substr(i), Surrogates::Accept);
     if (length == 0) return i;
     i += length;
   }
