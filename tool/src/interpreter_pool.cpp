@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <stdexcept>
@@ -47,6 +48,21 @@ std::optional<int> optional_int(const std::string& field) {
   return static_cast<int>(v);
 }
 
+// "3.12.1" into major, minor and micro; false unless it is exactly three
+// dot-separated decimal numbers.
+bool parse_version(std::string_view text, InterpreterInfo& info) {
+  int* parts[] = {&info.major, &info.minor, &info.micro};
+  const char* p = text.data();
+  const char* end = text.data() + text.size();
+  for (std::size_t i = 0; i < 3; ++i) {
+    if (i > 0 && (p == end || *p++ != '.')) return false;
+    const auto [next, error] = std::from_chars(p, end, *parts[i]);
+    if (error != std::errc() || next == p) return false;
+    p = next;
+  }
+  return p == end;
+}
+
 // The interpreter's facts from its hello: name, value pairs
 // (tool/bootstrap/compiler.py), with its format decided (interpreter.h).
 InterpreterInfo interpreter_from_hello(const std::string& executable, const std::vector<std::string>& fields) {
@@ -59,21 +75,33 @@ InterpreterInfo interpreter_from_hello(const std::string& executable, const std:
   for (std::size_t i = 0; i < fields.size(); i += 2) {
     const std::string& name = fields[i];
     const std::string& value = fields[i + 1];
-    if (name == "implementation") info.implementation = value;
-    else if (name == "version") version = value;
-    else if (name == "release_level") info.release_level = value;
-    else if (name == "serial") info.serial = static_cast<int>(protocol::parse_int_field(value));
-    else if (name == "implementation_version") info.implementation_version = value;
-    else if (name == "cache_tag") info.cache_tag = value;
-    else if (name == "has_cache_tag") has_cache_tag = protocol::parse_int_field(value) != 0;
-    else if (name == "magic" && value.size() == 4) std::copy(value.begin(), value.end(), info.magic.begin());
-    else if (name == "marshal_version") info.marshal_version = static_cast<int>(protocol::parse_int_field(value));
-    else if (name == "free_threaded") info.free_threaded = protocol::parse_int_field(value) != 0;
-    else if (name == "source_hash_data") hashes.emplace_back(value, std::string());
-    else if (name == "source_hash" && !hashes.empty() && hashes.back().second.empty()) hashes.back().second = value;
+    if (name == "implementation")
+      info.implementation = value;
+    else if (name == "version")
+      version = value;
+    else if (name == "release_level")
+      info.release_level = value;
+    else if (name == "serial")
+      info.serial = static_cast<int>(protocol::parse_int_field(value));
+    else if (name == "implementation_version")
+      info.implementation_version = value;
+    else if (name == "cache_tag")
+      info.cache_tag = value;
+    else if (name == "has_cache_tag")
+      has_cache_tag = protocol::parse_int_field(value) != 0;
+    else if (name == "magic" && value.size() == 4)
+      std::copy(value.begin(), value.end(), info.magic.begin());
+    else if (name == "marshal_version")
+      info.marshal_version = static_cast<int>(protocol::parse_int_field(value));
+    else if (name == "free_threaded")
+      info.free_threaded = protocol::parse_int_field(value) != 0;
+    else if (name == "source_hash_data")
+      hashes.emplace_back(value, std::string());
+    else if (name == "source_hash" && !hashes.empty() && hashes.back().second.empty())
+      hashes.back().second = value;
   }
-  if (std::sscanf(version.c_str(), "%d.%d.%d", &info.major, &info.minor, &info.micro) != 3 ||
-      info.implementation.empty() || info.magic == std::array<std::uint8_t, 4>{} || hashes.empty()) {
+  if (!parse_version(version, info) || info.implementation.empty() || info.magic == std::array<std::uint8_t, 4>{} ||
+      hashes.empty()) {
     throw protocol::ProtocolError("malformed handshake");
   }
   if (!has_cache_tag) info.cache_tag.reset();
@@ -88,7 +116,8 @@ std::string encode_request(const CompileRequest& req) {
       return protocol::encode_frame(protocol::kCompile,
                                     {id, std::to_string(req.optimize), req.embedded_path, req.source});
     case CompileRequest::Kind::Dump: return protocol::encode_frame(protocol::kDump, {id, req.source});
-    case CompileRequest::Kind::Verify: return protocol::encode_frame(protocol::kVerify, {id, req.source, req.canonical});
+    case CompileRequest::Kind::Verify:
+      return protocol::encode_frame(protocol::kVerify, {id, req.source, req.canonical});
   }
   throw std::logic_error("unknown request kind");
 }
@@ -97,8 +126,7 @@ std::string encode_request(const CompileRequest& req) {
 bool same_interpreter(const InterpreterInfo& a, const InterpreterInfo& b) {
   return a.implementation == b.implementation && a.version_string() == b.version_string() &&
          a.implementation_version == b.implementation_version && a.cache_tag == b.cache_tag && a.magic == b.magic &&
-         a.marshal_version == b.marshal_version && a.free_threaded == b.free_threaded &&
-         a.hash_rounds == b.hash_rounds;
+         a.marshal_version == b.marshal_version && a.free_threaded == b.free_threaded && a.hash_rounds == b.hash_rounds;
 }
 
 }  // namespace
@@ -106,10 +134,10 @@ bool same_interpreter(const InterpreterInfo& a, const InterpreterInfo& b) {
 struct InterpreterPool::Process {
   std::unique_ptr<InterpreterProcess> child;
   protocol::FrameReader reader;
-  std::string outbox;          // request bytes not yet written
-  bool ready = false;          // handshake received
+  std::string outbox;                    // request bytes not yet written
+  bool ready = false;                    // handshake received
   std::deque<CompileRequest> in_flight;  // sent, in order; the first is being compiled
-  Clock::time_point deadline;  // of the handshake, or of the first request in flight
+  Clock::time_point deadline;            // of the handshake, or of the first request in flight
   bool stderr_open = true;
   std::string stderr_tail;
 };
@@ -161,7 +189,8 @@ CompileReply InterpreterPool::next_reply() {
 // Starts interpreters for the queued requests that the interpreters already starting will
 // not take (each takes kPipelineDepth), up to the pool size.
 void InterpreterPool::start_processes() {
-  const auto starting = std::count_if(processes_.begin(), processes_.end(), [](const auto& proc) { return !proc->ready; });
+  const auto starting =
+      std::count_if(processes_.begin(), processes_.end(), [](const auto& proc) { return !proc->ready; });
   const auto needed = static_cast<std::ptrdiff_t>((queue_.size() + kPipelineDepth - 1) / kPipelineDepth);
   for (auto wanted = needed - starting; wanted > 0 && static_cast<int>(processes_.size()) < max_processes_; --wanted) {
     auto proc = std::make_unique<Process>();
@@ -246,7 +275,8 @@ void InterpreterPool::poll_once() {
   for (auto& proc : processes_) {
     if (!proc->child || std::find(dead.begin(), dead.end(), proc.get()) != dead.end()) continue;
     if ((!proc->ready || !proc->in_flight.empty()) && now >= proc->deadline) {
-      retire(*proc, CompileFailure::kTimeout, "no answer within " + format_seconds(timeout_) + " s; the interpreter was killed");
+      retire(*proc, CompileFailure::kTimeout,
+             "no answer within " + format_seconds(timeout_) + " s; the interpreter was killed");
     }
   }
   for (Process* proc : dead) {
@@ -256,7 +286,7 @@ void InterpreterPool::poll_once() {
     retire(*proc, CompileFailure::kInterpreterDied, "the interpreter " + how + last_line(proc->stderr_tail));
   }
   processes_.erase(std::remove_if(processes_.begin(), processes_.end(), [](const auto& proc) { return !proc->child; }),
-                 processes_.end());
+                   processes_.end());
 }
 
 // Reads what is available now (the descriptor is non-blocking), keeping the tail.
@@ -288,8 +318,9 @@ bool InterpreterPool::read_replies(Process& proc) {
     if (!proc.ready) {
       throw InterpreterError(interpreter_ + ": no pycemit handshake (not a Python interpreter?): " + e.what());
     }
-    retire(proc, CompileFailure::kInterpreterDied, std::string("the interpreter wrote something that is not a pycemit reply (") +
-                                e.what() + "); it was killed");
+    retire(
+        proc, CompileFailure::kInterpreterDied,
+        std::string("the interpreter wrote something that is not a pycemit reply (") + e.what() + "); it was killed");
   }
   return true;
 }
@@ -302,7 +333,7 @@ void InterpreterPool::handle_frame(Process& proc, char kind, const std::vector<s
       refused.executable = interpreter_;
       refused.implementation = fields[0];
       // "3.7.16" -> major.minor.micro; decide_format words the refusal.
-      std::sscanf(fields[1].c_str(), "%d.%d.%d", &refused.major, &refused.minor, &refused.micro);
+      if (!parse_version(fields[1], refused)) throw protocol::ProtocolError("malformed version in a refusal");
       decide_format(refused);
       throw protocol::ProtocolError("refused an interpreter pycemit accepts");
     }
