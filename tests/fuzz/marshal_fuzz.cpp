@@ -18,9 +18,9 @@ namespace {
 
 using pycemit::marshal::BodyInspection;
 using pycemit::marshal::canonicalize;
-using pycemit::marshal::inspect_body;
 using pycemit::marshal::code_filename;
 using pycemit::marshal::CodeLayout;
+using pycemit::marshal::inspect_body;
 using pycemit::marshal::MarshalError;
 
 // inspect_body(), or nothing when it rejects the stream with MarshalError.

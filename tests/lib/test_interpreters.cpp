@@ -51,8 +51,7 @@ std::optional<std::string> run(const std::vector<std::string>& argv) {
 // per line, CPythons first, each oldest first, one per real path.
 std::vector<TestInterpreter> discover() {
   std::vector<TestInterpreter> found;
-  const std::string listed =
-      run_and_capture({"python3", PYCEMIT_SOURCE_DIR "/tests/lib/interpreters.py", "--targets"});
+  const std::string listed = run_and_capture({"python3", PYCEMIT_SOURCE_DIR "/tests/lib/interpreters.py", "--targets"});
   std::istringstream lines(listed);
   for (std::string line; std::getline(lines, line);) {
     std::istringstream fields(line);

@@ -31,7 +31,8 @@ struct TestInterpreter {
 std::vector<std::string> installed_cpythons();
 
 // Every target interpreter (CPython and PyPy >= 3.8): CPythons first, then
-// PyPys, each oldest version first. Found once per process. Calls ADD_FAILURE() when fewer than three CPythons are found.
+// PyPys, each oldest version first. Found once per process. Calls ADD_FAILURE() when fewer than three CPythons are
+// found.
 std::vector<TestInterpreter> installed_interpreters();
 
 // installed_interpreters() filtered: the CPythons (>= 3.8) / the PyPys. The

@@ -34,7 +34,10 @@ TEST(Discover, ExplicitFilesListsAndDuplicates) {
   testing::TempTree t;
   t.write("tool", "");
   t.write("x.py", "");
-  std::ofstream(t / "list") << t / "tool" << "\n\n" << t / "x.py" << "\r\n";
+  std::ofstream(t / "list") << t / "tool"
+                            << "\n\n"
+                            << t / "x.py"
+                            << "\r\n";
   const auto d = discover_sources({"@" + t / "list", t / "x.py"}, {t.path(), {}, std::nullopt});
   EXPECT_TRUE(d.errors.empty());
   EXPECT_EQ(relative_paths(d, t.path()), (std::vector<std::string>{"tool", "x.py"}));

@@ -1,10 +1,10 @@
 #include "pycemit/file_io.h"
 
-#include <gtest/gtest.h>
-#include <sys/stat.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 

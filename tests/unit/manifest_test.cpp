@@ -60,10 +60,16 @@ TEST(Manifest, RecordLinesAreUpdatedInPlaceAndAddedBeforeRecordItself) {
   update_record(record, {output(pyc0, "new bytes"), output(pyc1, "comma"), output(outside, "out")});
   EXPECT_EQ(read_file(record),
             "pkg/__init__.py,sha256=x,1\n"
-            "pkg/__pycache__/__init__.cpython-312.pyc," + record_hash("new bytes") + ",9\n"
-            "\"pkg/__pycache__/a,b.cpython-312.pyc\"," + record_hash("comma") + ",5\n"
-            "../bin/tool.pyc," + record_hash("out") + ",3\n"
-            "pkg-1.0.dist-info/RECORD,,\n");
+            "pkg/__pycache__/__init__.cpython-312.pyc," +
+                record_hash("new bytes") +
+                ",9\n"
+                "\"pkg/__pycache__/a,b.cpython-312.pyc\"," +
+                record_hash("comma") +
+                ",5\n"
+                "../bin/tool.pyc," +
+                record_hash("out") +
+                ",3\n"
+                "pkg-1.0.dist-info/RECORD,,\n");
   // Again: nothing is duplicated.
   const std::string before = read_file(record);
   update_record(record, {output(pyc0, "new bytes"), output(pyc1, "comma")});

@@ -39,8 +39,8 @@ TEST(Plan, StagingRootWithRunTimePrefix) {
   given.pycache_prefix = "/var/cache/pyc";
   const auto loc = resolve_locations(given, Layout::Prefix);
   EXPECT_EQ(loc.install_root, "/usr/lib/python3.12");
-  const auto p = plan_source(source("/stage/usr/lib/python3.12/json/decoder.py"), loc, Layout::Prefix,
-                             "cpython-312", {0, 1});
+  const auto p =
+      plan_source(source("/stage/usr/lib/python3.12/json/decoder.py"), loc, Layout::Prefix, "cpython-312", {0, 1});
   EXPECT_EQ(p.embedded_path, "/usr/lib/python3.12/json/decoder.py");
   EXPECT_EQ(p.outputs[1].runtime_path, "/var/cache/pyc/usr/lib/python3.12/json/decoder.cpython-312.opt-1.pyc");
   EXPECT_EQ(p.outputs[1].path, "/stage/var/cache/pyc/usr/lib/python3.12/json/decoder.cpython-312.opt-1.pyc");

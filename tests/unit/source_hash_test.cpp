@@ -83,9 +83,8 @@ TEST(SourceHashInterpreters, MatchesEveryInstalledInterpreter) {
     unsigned m0, m1, m2, m3;
     int minor;
     char expected[17], implementation[16];
-    ASSERT_EQ(std::sscanf(out.c_str(), "%2x%2x%2x%2x %d %16s %15s", &m0, &m1, &m2, &m3, &minor, expected,
-                          implementation),
-              7)
+    ASSERT_EQ(
+        std::sscanf(out.c_str(), "%2x%2x%2x%2x %d %16s %15s", &m0, &m1, &m2, &m3, &minor, expected, implementation), 7)
         << out;
     const PycFormat* format = known_format(implementation, minor);
     ASSERT_NE(format, nullptr) << out;

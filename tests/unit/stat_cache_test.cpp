@@ -56,7 +56,7 @@ TEST_F(StatCacheTest, UnchangedFilesAreRecognisedAfterSaveAndLoad) {
 
 TEST_F(StatCacheTest, AnEditWithTheSameSizeAndMtimeIsSeen) {
   record_and_save();
-  struct stat before{};
+  struct stat before {};
   ASSERT_EQ(::stat(source_.c_str(), &before), 0);
   write_file_atomically(source_ + ".new", "x = 2\n", 0644);  // same size
   ASSERT_EQ(::rename((source_ + ".new").c_str(), source_.c_str()), 0);
@@ -79,7 +79,7 @@ TEST_F(StatCacheTest, AnOutputEditedInPlaceOrReplacedIsSeen) {
 }
 
 TEST_F(StatCacheTest, RacyFilesAreNotRecorded) {
-  StatCache cache("context");  // the run starts now
+  StatCache cache("context");      // the run starts now
   tree_.write("m.py", "x = 3\n");  // changed within the racy window of the run's start
   cache.record(source_, *identity_of(source_, true), {pyc_}, {false});
   cache.save();

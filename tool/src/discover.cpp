@@ -33,10 +33,12 @@ std::string real_path(const std::string& path) {
 class Walker {
  public:
   Walker(const DiscoverOptions& options, Discovery& out)
-      : options_(options), out_(out), real_staging_root_(options.staging_root ? real_path(*options.staging_root) : "") {}
+      : options_(options),
+        out_(out),
+        real_staging_root_(options.staging_root ? real_path(*options.staging_root) : "") {}
 
   void visit_argument(const std::string& path) {
-    struct stat lst{};
+    struct stat lst {};
     if (::lstat(path.c_str(), &lst) != 0) {
       error(path, std::strerror(errno));
       return;
@@ -54,8 +56,8 @@ class Walker {
     if (!options_.staging_root) return true;
     const std::string target = real_path(path);
     if (target.empty() || !relative_to(target, real_staging_root_)) {
-      error(path, "symlink to " + (target.empty() ? std::string("?") : target) +
-                      " points outside the staging root " + *options_.staging_root + "; refused");
+      error(path, "symlink to " + (target.empty() ? std::string("?") : target) + " points outside the staging root " +
+                      *options_.staging_root + "; refused");
       return false;
     }
     return true;
@@ -102,9 +104,9 @@ class Walker {
       visit(f, S_IFDIR);
       return;
     }
-    struct stat lst{};  // a symlink, something else, or a file system without d_type
+    struct stat lst {};                              // a symlink, something else, or a file system without d_type
     if (::lstat(f.path.c_str(), &lst) != 0) return;  // vanished while walking
-    struct stat st{};
+    struct stat st {};
     const bool is_dir = ::stat(f.path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
     if (is_dir || ends_with_py(f.path)) visit(f, lst.st_mode);
   }
@@ -112,7 +114,7 @@ class Walker {
   // `f` exists as a directory entry of type `lmode` (lstat); follows it if it is a symlink.
   void visit(const SourceFile& f, mode_t lmode) {
     if (excluded(f)) return;
-    struct stat st{};
+    struct stat st {};
     if (::stat(f.path.c_str(), &st) != 0) {
       error(f.path, S_ISLNK(lmode) ? "dangling symlink" : std::strerror(errno));
       return;

@@ -69,13 +69,13 @@ bool write_all(int fd, std::string_view bytes) {
 }  // namespace
 
 std::optional<struct stat> lstat_path(const std::string& path) {
-  struct stat st{};
+  struct stat st {};
   if (::lstat(path.c_str(), &st) != 0) return std::nullopt;
   return st;
 }
 
 std::optional<struct stat> stat_path(const std::string& path) {
-  struct stat st{};
+  struct stat st {};
   if (::stat(path.c_str(), &st) != 0) return std::nullopt;
   return st;
 }
@@ -99,7 +99,7 @@ std::string read_file(const std::string& path, struct stat* st_out) {
   // O_NONBLOCK: a FIFO must not block the open; fstat then refuses it.
   FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
   if (fd.get() < 0) throw error_for(path, "cannot read", errno);
-  struct stat st{};
+  struct stat st {};
   if (::fstat(fd.get(), &st) != 0) throw error_for(path, "cannot read", errno);
   if (!S_ISREG(st.st_mode)) throw FileError(path + ": cannot read: not a regular file");
   std::string data;
@@ -110,7 +110,7 @@ std::string read_file(const std::string& path, struct stat* st_out) {
 
 std::optional<std::string> read_output_file(const std::string& path) {
   FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
-  struct stat st{};
+  struct stat st {};
   if (fd.get() < 0 || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
   std::string data;
   if (!read_up_to(fd.get(), static_cast<std::size_t>(st.st_size), data)) return std::nullopt;
@@ -119,7 +119,7 @@ std::optional<std::string> read_output_file(const std::string& path) {
 
 std::optional<std::string> read_file_prefix(const std::string& path, std::size_t limit) {
   FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
-  struct stat st{};
+  struct stat st {};
   if (fd.get() < 0 || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
   std::string data(limit, '\0');
   std::size_t got = 0;

@@ -20,7 +20,9 @@ std::optional<std::string> identity(const std::string& executable, bool native_o
   char real[PATH_MAX];
   if (!::realpath(executable.c_str(), real)) return std::nullopt;
   auto head = read_file_prefix(real, 4);
-  if (native_only && (!head || *head != "\x7f" "ELF")) return std::nullopt;
+  if (native_only && (!head || *head != "\x7f"
+                                        "ELF"))
+    return std::nullopt;
   auto st = stat_path(real);
   if (!st) return std::nullopt;
   auto ns = [](const timespec& t) { return std::to_string(t.tv_sec) + "." + std::to_string(t.tv_nsec); };
@@ -46,7 +48,8 @@ std::string from_hex(std::string_view hex) {
   };
   if (hex.size() % 2) throw std::invalid_argument("odd hex length");
   std::string out;
-  for (std::size_t i = 0; i < hex.size(); i += 2) out.push_back(static_cast<char>(value(hex[i]) * 16 + value(hex[i + 1])));
+  for (std::size_t i = 0; i < hex.size(); i += 2)
+    out.push_back(static_cast<char>(value(hex[i]) * 16 + value(hex[i + 1])));
   return out;
 }
 

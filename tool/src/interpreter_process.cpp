@@ -41,7 +41,7 @@ std::string describe(int status) {
 }
 
 bool is_executable_file(const std::string& path) {
-  struct stat st{};
+  struct stat st {};
   return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), X_OK) == 0;
 }
 
@@ -65,8 +65,8 @@ std::string resolve_executable(const std::string& program) {
       path = std::string(cwd) + "/" + path;
     }
     if (!is_executable_file(path)) {
-      throw InterpreterError(program + ": " + (::access(path.c_str(), F_OK) == 0 ? "not an executable file"
-                                                                                 : "no such file"));
+      throw InterpreterError(program + ": " +
+                             (::access(path.c_str(), F_OK) == 0 ? "not an executable file" : "no such file"));
     }
     return path;
   }

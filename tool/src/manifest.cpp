@@ -78,8 +78,8 @@ std::string sha256_hex(std::string_view data) {
 std::string record_hash(std::string_view data) {
   const auto digest = sha256(data);
   std::string b64(4 * ((digest.size() + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(b64.data()), digest.data(),
-                                static_cast<int>(digest.size()));
+  const int n =
+      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(b64.data()), digest.data(), static_cast<int>(digest.size()));
   b64.resize(static_cast<std::size_t>(n));
   while (!b64.empty() && b64.back() == '=') b64.pop_back();
   std::replace(b64.begin(), b64.end(), '+', '-');
@@ -147,15 +147,15 @@ void update_record(const std::string& record_path, const std::vector<OutputRecor
     start = end + 1;
   }
 
-  auto own_line = std::find_if(lines.begin(), lines.end(),
-                               [&](const std::string& l) { return parse_csv_line(l)[0] == own_name; });
+  auto own_line =
+      std::find_if(lines.begin(), lines.end(), [&](const std::string& l) { return parse_csv_line(l)[0] == own_name; });
   std::vector<std::string> added;
   for (const auto& o : outputs) {
     const std::string rel = relative_with_parents(absolute_path(o.path), site_dir);
     const std::string data = read_file(o.path);
     const std::string line = csv_field(rel) + "," + record_hash(data) + "," + std::to_string(data.size());
-    auto it = std::find_if(lines.begin(), lines.end(),
-                           [&](const std::string& l) { return parse_csv_line(l)[0] == rel; });
+    auto it =
+        std::find_if(lines.begin(), lines.end(), [&](const std::string& l) { return parse_csv_line(l)[0] == rel; });
     if (it != lines.end()) {
       *it = line;
     } else {

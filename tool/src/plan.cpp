@@ -67,8 +67,8 @@ std::string cache_tag_for(const InterpreterInfo& info, Layout layout) {
   return info.require_cache_tag();
 }
 
-PlannedSource plan_source(const SourceFile& source, const Locations& loc, Layout layout,
-                          const std::string& cache_tag, const std::vector<int>& levels) {
+PlannedSource plan_source(const SourceFile& source, const Locations& loc, Layout layout, const std::string& cache_tag,
+                          const std::vector<int>& levels) {
   PlannedSource plan;
   plan.source = source;
   const auto rel = relative_to(source.absolute, loc.source_root);

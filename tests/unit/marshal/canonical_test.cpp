@@ -2,8 +2,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <functional>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <string>
 #include <vector>
@@ -16,11 +16,8 @@ namespace {
 
 TEST(MarshalCanonical, FlagRefOnlyOnReferencedObjects) {
   // CPython flags whatever had a refcount above 1, referenced or not.
-  const std::string in = Stream()
-                             .small_tuple(3, kRef)
-                             .short_ascii("a bc", false, kRef)
-                             .short_ascii("d ef", false, kRef)
-                             .ref(1);
+  const std::string in =
+      Stream().small_tuple(3, kRef).short_ascii("a bc", false, kRef).short_ascii("d ef", false, kRef).ref(1);
   const std::string expected = Stream().small_tuple(3).short_ascii("a bc", false, kRef).short_ascii("d ef").ref(0);
   EXPECT_BYTES_EQ(canon(in), expected);
 }
@@ -67,23 +64,11 @@ TEST(MarshalCanonical, TheInternedFlagFollowsTheTextNotTheInput) {
 }
 
 TEST(MarshalCanonical, IntFloatAndBoolAreDistinct) {
-  const std::string in = Stream()
-                             .small_tuple(6)
-                             .int32(1)
-                             .binary_float(1.0)
-                             .type('T')
-                             .int32(1)
-                             .binary_float(1.0)
-                             .type('T');
-  EXPECT_BYTES_EQ(canon(in), Stream()
-                                 .small_tuple(6)
-                                 .int32(1, kRef)
-                                 .binary_float(1.0, kRef)
-                                 .type('T')
-                                 .ref(0)
-                                 .ref(1)
-                                 .type('T')
-                                 .bytes());
+  const std::string in =
+      Stream().small_tuple(6).int32(1).binary_float(1.0).type('T').int32(1).binary_float(1.0).type('T');
+  EXPECT_BYTES_EQ(
+      canon(in),
+      Stream().small_tuple(6).int32(1, kRef).binary_float(1.0, kRef).type('T').ref(0).ref(1).type('T').bytes());
   // An int read from 'i', 'I' and 'l' is one value.
   const std::string ints = Stream().small_tuple(3).int32(5).int64(5).long_digits(1, {5});
   EXPECT_BYTES_EQ(canon(ints), Stream().small_tuple(3).int32(5, kRef).ref(0).ref(0).bytes());
@@ -229,21 +214,9 @@ TEST(MarshalCanonical, SetOrderIgnoresSharingOutsideTheElement) {
 }
 
 TEST(MarshalCanonical, EqualFrozensetsInAnyOrderAreMerged) {
-  const std::string in = Stream()
-                             .small_tuple(2)
-                             .frozenset(2)
-                             .int32(1)
-                             .short_ascii("q")
-                             .frozenset(2)
-                             .short_ascii("q")
-                             .int32(1);
-  EXPECT_BYTES_EQ(canon(in), Stream()
-                                 .small_tuple(2)
-                                 .frozenset(2, kRef)
-                                 .int32(1)
-                                 .short_ascii("q")
-                                 .ref(0)
-                                 .bytes());
+  const std::string in =
+      Stream().small_tuple(2).frozenset(2).int32(1).short_ascii("q").frozenset(2).short_ascii("q").int32(1);
+  EXPECT_BYTES_EQ(canon(in), Stream().small_tuple(2).frozenset(2, kRef).int32(1).short_ascii("q").ref(0).bytes());
 }
 
 TEST(MarshalCanonical, NestedSetsAreOrderedInside) {
@@ -347,8 +320,7 @@ TEST(MarshalCanonical, CodeFilename) {
     code_filename(Stream().small_tuple(0).bytes(), CodeLayout::Py311);
     ADD_FAILURE() << "accepted";
   } catch (const MarshalError& e) {
-    EXPECT_NE(std::string(e.what()).find("top-level object is not a code object"), std::string::npos)
-        << e.what();
+    EXPECT_NE(std::string(e.what()).find("top-level object is not a code object"), std::string::npos) << e.what();
     EXPECT_EQ(e.offset(), 0u);
   }
 }
@@ -366,7 +338,9 @@ TEST(MarshalCanonical, CodeFilenameChecksTheStructure) {
       }
     });
   };
-  const std::string good = code_with_consts([](Stream& s) { s.small_tuple(3).int32(1).long_digits(2, {1, 2}).dict().short_ascii("k").int32(2).null(); });
+  const std::string good = code_with_consts([](Stream& s) {
+    s.small_tuple(3).int32(1).long_digits(2, {1, 2}).dict().short_ascii("k").int32(2).null();
+  });
   EXPECT_EQ(code_filename(good, CodeLayout::Py311), "m.py");
   const std::vector<std::pair<std::string, std::string>> broken = {
       {code_with_consts([](Stream& s) { s.small_tuple(1).type('?'); }), "unknown type code 0x3f"},

@@ -20,9 +20,9 @@ TEST(DiscoveryInterpreters, ReportsWhatEachInterpreterSaysOfItself) {
   ASSERT_FALSE(all.empty());
   for (const auto& interpreter : all) {
     SCOPED_TRACE(interpreter.label());
-    const std::string said = run_and_capture(
-        {interpreter.path, "-S", "-c",
-         "import sys; print(sys.implementation.name, '%d.%d.%d' % sys.version_info[:3])"});
+    const std::string said =
+        run_and_capture({interpreter.path, "-S", "-c",
+                         "import sys; print(sys.implementation.name, '%d.%d.%d' % sys.version_info[:3])"});
     EXPECT_EQ(said, interpreter.implementation + " " + interpreter.version() + "\n");
     if (interpreter.is_cpython()) {
       EXPECT_GE(interpreter.minor, 8);

@@ -165,8 +165,13 @@ TEST_F(MarshalFrozenDictInterpreters, TheEncodingAndTheCanonicalReferenceNumberi
     const CodeLayout layout = layout_of(python);
     const Corpus fresh = make_corpus(python.path, "fresh");
     // frozendict({"a": 1}): '}' | FLAG_REF, 'Z' | FLAG_REF "a", 'i' | FLAG_REF 1, NULL.
-    EXPECT_BYTES_EQ(fresh.bin("simple"), std::string("\xfd\xda\x01" "a" "\xe9\x01\x00\x00\x00" "0", 10));
-    EXPECT_BYTES_EQ(canonicalize(fresh.bin("simple"), layout), Stream().frozendict().short_ascii("a").int32(1).null().bytes());
+    EXPECT_BYTES_EQ(fresh.bin("simple"), std::string("\xfd\xda\x01"
+                                                     "a"
+                                                     "\xe9\x01\x00\x00\x00"
+                                                     "0",
+                                                     10));
+    EXPECT_BYTES_EQ(canonicalize(fresh.bin("simple"), layout),
+                    Stream().frozendict().short_ascii("a").int32(1).null().bytes());
     // Three equal frozendicts: the first is index 0, reserved before the int 1
     // inside it takes index 1; the same object three times gives the same bytes.
     const std::string equal = Stream()
@@ -221,8 +226,16 @@ TEST_F(MarshalFrozenDictInterpreters, HandBuiltStreamsLoadIdenticalToTheirCanoni
       // A repeated key: first position, last value, whether canonical or not.
       {"repeated_key",
        Stream().frozendict().short_ascii("a").int32(1).short_ascii("b").int32(1).short_ascii("a").int32(2).null()},
-      {"spelled_differently",
-       Stream().small_tuple(2).frozendict().short_ascii("a a", false, kRef).int32(7).null().frozendict().ref(0).int64(7).null()},
+      {"spelled_differently", Stream()
+                                  .small_tuple(2)
+                                  .frozendict()
+                                  .short_ascii("a a", false, kRef)
+                                  .int32(7)
+                                  .null()
+                                  .frozendict()
+                                  .ref(0)
+                                  .int64(7)
+                                  .null()},
       {"in_frozenset", Stream().frozenset(3).frozendict().int32(2).none().null().int32(5).frozendict().null()},
       {"holding_a_list", Stream().small_tuple(2).frozendict(kRef).short_ascii("a").list(0).null().ref(0)},
   };
@@ -242,15 +255,14 @@ TEST_F(MarshalFrozenDictInterpreters, LowerMarshalVersionsRefuseAFrozenDict) {
   // frozendict's own FLAG_REF follows its refcount: masked here.)
   for (const auto& python : with_frozendict()) {
     SCOPED_TRACE(python.label());
-    const std::string out = run_and_capture(
-        {python.path, "-S", "-c",
-         "import marshal\n"
-         "for v in range(marshal.version + 1):\n"
-         "    try:\n"
-         "        b = marshal.dumps(frozendict(a=1), v)\n"
-         "        print(v, (bytes([b[0] & 0x7f]) + b[1:]).hex())\n"
-         "    except ValueError as e:\n"
-         "        print(v, e)\n"});
+    const std::string out = run_and_capture({python.path, "-S", "-c",
+                                             "import marshal\n"
+                                             "for v in range(marshal.version + 1):\n"
+                                             "    try:\n"
+                                             "        b = marshal.dumps(frozendict(a=1), v)\n"
+                                             "        print(v, (bytes([b[0] & 0x7f]) + b[1:]).hex())\n"
+                                             "    except ValueError as e:\n"
+                                             "        print(v, e)\n"});
     EXPECT_EQ(out,
               "0 unmarshallable object\n1 unmarshallable object\n2 unmarshallable object\n"
               "3 unmarshallable object\n4 unmarshallable object\n5 unmarshallable object\n"

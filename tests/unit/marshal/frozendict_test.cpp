@@ -27,15 +27,8 @@ TEST(MarshalFrozenDict, WrittenBackAsAFrozenDict) {
 
 TEST(MarshalFrozenDict, ItemsKeepTheirOrder) {
   // The iteration order is part of the value: never sorted.
-  const std::string items = Stream()
-                                .frozendict()
-                                .short_ascii("z z")
-                                .int32(1)
-                                .short_ascii("a a")
-                                .int32(2)
-                                .int32(0)
-                                .none()
-                                .null();
+  const std::string items =
+      Stream().frozendict().short_ascii("z z").int32(1).short_ascii("a a").int32(2).int32(0).none().null();
   EXPECT_BYTES_EQ(canon(items), items);
 }
 
@@ -49,32 +42,15 @@ TEST(MarshalFrozenDict, ANullValueDropsItsKeyAsCPythonDoes) {
 TEST(MarshalFrozenDict, ItsReferenceSlotIsReservedBeforeItsItems) {
   // (F, F, 'a b') with F = frozendict({'a b': 1}): F takes index 0 before the
   // key inside it takes index 1, as 3.15's r_ref_reserve does.
-  const std::string referenced = Stream()
-                                     .small_tuple(3)
-                                     .frozendict(kRef)
-                                     .short_ascii("a b", false, kRef)
-                                     .int32(1)
-                                     .null()
-                                     .ref(0)
-                                     .ref(1);
+  const std::string referenced =
+      Stream().small_tuple(3).frozendict(kRef).short_ascii("a b", false, kRef).int32(1).null().ref(0).ref(1);
   EXPECT_BYTES_EQ(canon(referenced), referenced);
   // The same values with F flagged but never referenced: the canonical form
   // drops F's flag, so the key becomes index 0.
-  const std::string flagged = Stream()
-                                  .small_tuple(2)
-                                  .frozendict(kRef)
-                                  .short_ascii("a b", false, kRef)
-                                  .int32(1)
-                                  .null()
-                                  .ref(1);
-  EXPECT_BYTES_EQ(canon(flagged), Stream()
-                                      .small_tuple(2)
-                                      .frozendict()
-                                      .short_ascii("a b", false, kRef)
-                                      .int32(1)
-                                      .null()
-                                      .ref(0)
-                                      .bytes());
+  const std::string flagged =
+      Stream().small_tuple(2).frozendict(kRef).short_ascii("a b", false, kRef).int32(1).null().ref(1);
+  EXPECT_BYTES_EQ(canon(flagged),
+                  Stream().small_tuple(2).frozendict().short_ascii("a b", false, kRef).int32(1).null().ref(0).bytes());
 }
 
 TEST(MarshalFrozenDict, EqualFrozenDictsAreMerged) {
@@ -93,16 +69,9 @@ TEST(MarshalFrozenDict, EqualFrozenDictsAreMerged) {
                                 .int32(1)
                                 .int32(2)
                                 .null();
-  EXPECT_BYTES_EQ(canon(twice), Stream()
-                                    .small_tuple(2)
-                                    .frozendict(kRef)
-                                    .short_ascii("a")
-                                    .small_tuple(2)
-                                    .int32(1)
-                                    .int32(2)
-                                    .null()
-                                    .ref(0)
-                                    .bytes());
+  EXPECT_BYTES_EQ(
+      canon(twice),
+      Stream().small_tuple(2).frozendict(kRef).short_ascii("a").small_tuple(2).int32(1).int32(2).null().ref(0).bytes());
   // Equal however the input wrote its items (references, 'I', 'a').
   const std::string spelled = Stream()
                                   .small_tuple(2)
@@ -151,14 +120,10 @@ TEST(MarshalFrozenDict, FrozenDictsDifferingInOrderTypeOrVariantAreNotMerged) {
                                     .bytes());
   // Keys 1 and True, values 2.0 and 2, -0.0 and 0.0, b'k' and 'k': all distinct.
   const std::vector<std::string> distinct = {
-      Stream().frozendict().int32(1).none().null(),
-      Stream().frozendict().type('T').none().null(),
-      Stream().frozendict().none().binary_float(2.0).null(),
-      Stream().frozendict().none().int32(2).null(),
-      Stream().frozendict().none().binary_float(-0.0).null(),
-      Stream().frozendict().none().binary_float(0.0).null(),
-      Stream().frozendict().bytes_object("k").none().null(),
-      Stream().frozendict().short_ascii("k").none().null(),
+      Stream().frozendict().int32(1).none().null(),           Stream().frozendict().type('T').none().null(),
+      Stream().frozendict().none().binary_float(2.0).null(),  Stream().frozendict().none().int32(2).null(),
+      Stream().frozendict().none().binary_float(-0.0).null(), Stream().frozendict().none().binary_float(0.0).null(),
+      Stream().frozendict().bytes_object("k").none().null(),  Stream().frozendict().short_ascii("k").none().null(),
   };
   Stream all;
   all.small_tuple(static_cast<std::uint8_t>(distinct.size()));
@@ -198,16 +163,8 @@ TEST(MarshalFrozenDict, NotMergedWithADictOrATupleOfItsItems) {
 
 TEST(MarshalFrozenDict, FrozenDictsHoldingAMutableObjectKeepTheirIdentity) {
   // frozendict({'a': []}) twice: two objects (a mutable value has identity).
-  const std::string two = Stream()
-                              .small_tuple(2)
-                              .frozendict()
-                              .short_ascii("a")
-                              .list(0)
-                              .null()
-                              .frozendict()
-                              .short_ascii("a")
-                              .list(0)
-                              .null();
+  const std::string two =
+      Stream().small_tuple(2).frozendict().short_ascii("a").list(0).null().frozendict().short_ascii("a").list(0).null();
   EXPECT_BYTES_EQ(canon(two), Stream()
                                   .small_tuple(2)
                                   .frozendict()
@@ -254,30 +211,14 @@ TEST(MarshalFrozenDict, FrozenDictsHoldingAMutableObjectKeepTheirIdentity) {
 
 TEST(MarshalFrozenDict, NestedAndInsideOtherContainers) {
   // frozendict({'a': frozendict({'b': frozendict()})})
-  const std::string nested = Stream()
-                                 .frozendict()
-                                 .short_ascii("a")
-                                 .frozendict()
-                                 .short_ascii("b")
-                                 .frozendict()
-                                 .null()
-                                 .null()
-                                 .null();
+  const std::string nested =
+      Stream().frozendict().short_ascii("a").frozendict().short_ascii("b").frozendict().null().null().null();
   EXPECT_BYTES_EQ(canon(nested), nested);
   // In a frozenset, ordered by its canonical bytes ('i' 0x69 < '}' 0x7d); the
   // same frozendict as a dict key and in a list is one value.
   const std::string fd = Stream().frozendict().short_ascii("a").int32(1).null();
-  const std::string in = Stream()
-                             .small_tuple(3)
-                             .frozenset(2)
-                             .raw(fd)
-                             .int32(5)
-                             .dict()
-                             .raw(fd)
-                             .none()
-                             .null()
-                             .list(1)
-                             .raw(fd);
+  const std::string in =
+      Stream().small_tuple(3).frozenset(2).raw(fd).int32(5).dict().raw(fd).none().null().list(1).raw(fd);
   EXPECT_BYTES_EQ(canon(in), Stream()
                                  .small_tuple(3)
                                  .frozenset(2)
@@ -319,8 +260,10 @@ TEST(MarshalFrozenDict, Rejections) {
   expect_rejected(Stream().frozendict().short_ascii("k"), "an object was expected, no bytes remain", 4);
   // A reference to the frozendict from inside it: its slot is reserved, not
   // filled (3.15 says "invalid reference").
-  expect_rejected(Stream().frozendict(kRef).short_ascii("k").ref(0).null(), "reference 0 to an object that is not complete yet", 4);
-  expect_rejected(Stream().frozendict().short_ascii("k").small_tuple(1).null().null(), "NULL object ('0') inside a tuple", 6);
+  expect_rejected(Stream().frozendict(kRef).short_ascii("k").ref(0).null(),
+                  "reference 0 to an object that is not complete yet", 4);
+  expect_rejected(Stream().frozendict().short_ascii("k").small_tuple(1).null().null(),
+                  "NULL object ('0') inside a tuple", 6);
   expect_rejected(Stream().frozendict().null().null(), "1 trailing bytes after the object", 2);
   // Its NULL is read one level down, like a dict's.
   EXPECT_EQ(canon(nested_tuples(1998, "}0")), nested_tuples(1998, "}0"));
@@ -373,18 +316,45 @@ TEST(MarshalFrozenDict, TheInspectionWalkDecidesLikeCanonicalize) {
   const std::string fd = Stream().frozendict().short_ascii("a a").int32(1).null();
   const std::vector<std::string> consts = {
       Stream().small_tuple(1).raw(fd),
-      Stream().small_tuple(2).raw(fd).raw(fd),                                      // written twice
+      Stream().small_tuple(2).raw(fd).raw(fd),                                                          // written twice
       Stream().small_tuple(2).frozendict(kRef).short_ascii("a a", false, kRef).int32(1).null().ref(1),  // renumbered
-      Stream().small_tuple(1).frozendict(kRef).short_ascii("a a").int32(1).null(),  // flag unused
-      Stream().small_tuple(1).frozendict().short_ascii("a a").int32(1).short_ascii("k").null(),  // dropped key
-      Stream().small_tuple(1).frozendict().short_ascii("a a").int32(1).type('0', kRef),  // flagged NULL
+      Stream().small_tuple(1).frozendict(kRef).short_ascii("a a").int32(1).null(),                      // flag unused
+      Stream().small_tuple(1).frozendict().short_ascii("a a").int32(1).short_ascii("k").null(),         // dropped key
+      Stream().small_tuple(1).frozendict().short_ascii("a a").int32(1).type('0', kRef),                 // flagged NULL
       Stream().small_tuple(1).frozendict().null(),
-      Stream().small_tuple(2).frozendict().short_ascii("a").int32(1).short_ascii("b").int32(2).null()
-          .frozendict().short_ascii("b").int32(2).short_ascii("a").int32(1).null(),  // not equal
-      Stream().small_tuple(2).frozendict().short_ascii("a").list(0).null()
-          .frozendict().short_ascii("a").list(0).null(),  // mutable values
-      Stream().small_tuple(2).frozendict().short_ascii("a").small_tuple(0).null().small_tuple(2)
-          .short_ascii("a").small_tuple(0),  // items equal to a tuple's
+      Stream()
+          .small_tuple(2)
+          .frozendict()
+          .short_ascii("a")
+          .int32(1)
+          .short_ascii("b")
+          .int32(2)
+          .null()
+          .frozendict()
+          .short_ascii("b")
+          .int32(2)
+          .short_ascii("a")
+          .int32(1)
+          .null(),  // not equal
+      Stream()
+          .small_tuple(2)
+          .frozendict()
+          .short_ascii("a")
+          .list(0)
+          .null()
+          .frozendict()
+          .short_ascii("a")
+          .list(0)
+          .null(),  // mutable values
+      Stream()
+          .small_tuple(2)
+          .frozendict()
+          .short_ascii("a")
+          .small_tuple(0)
+          .null()
+          .small_tuple(2)
+          .short_ascii("a")
+          .small_tuple(0),  // items equal to a tuple's
   };
   int canonical = 0;
   for (const auto& c : consts) {

@@ -70,8 +70,7 @@ inline const char* compare_script() { return PYCEMIT_SOURCE_DIR "/tests/unit/mar
 // Runs compare_loaded.py on `dir` in `python`: fails the test for every
 // mismatch and returns the names that loaded identically.
 inline std::set<std::string> compare_loaded(const std::string& python, const fs::path& dir) {
-  const std::string report =
-      pycemit::testing::run_and_capture({python, "-S", compare_script(), dir.string()});
+  const std::string report = pycemit::testing::run_and_capture({python, "-S", compare_script(), dir.string()});
   std::set<std::string> ok;
   std::istringstream lines(report);
   for (std::string line; std::getline(lines, line);) {

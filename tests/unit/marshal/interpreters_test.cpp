@@ -114,7 +114,6 @@ for name, source, filename in sources:
     print(name)
 )PY";
 
-
 struct Interpreter {
   std::string path;
   int minor = 0;
@@ -147,9 +146,9 @@ Corpus make_corpus(const Interpreter& interpreter, const std::string& state, con
 // One interpreter with its corpora.
 struct Subject {
   Interpreter interpreter;
-  Corpus fresh;        // PYTHONHASHSEED=0, nothing else in the process
-  Corpus busy;         // PYTHONHASHSEED=0, other work and references first
-  Corpus other_seed;   // PYTHONHASHSEED=1, fresh
+  Corpus fresh;       // PYTHONHASHSEED=0, nothing else in the process
+  Corpus busy;        // PYTHONHASHSEED=0, other work and references first
+  Corpus other_seed;  // PYTHONHASHSEED=1, fresh
 };
 
 Subject make_subject(const TestInterpreter& python) {

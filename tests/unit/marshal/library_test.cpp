@@ -87,7 +87,8 @@ void check_library(const TestInterpreter& python) {
     }
   }
   const std::set<std::string> ok = compare_loaded(python.path, dir.path());
-  for (const auto& [name, source] : streams) EXPECT_TRUE(ok.count(name)) << name << " (" << source << ") was not verified";
+  for (const auto& [name, source] : streams)
+    EXPECT_TRUE(ok.count(name)) << name << " (" << source << ") was not verified";
   std::cout << "[ library  ] " << python.label() << ": " << streams.size() << " streams (" << file_count()
             << " files asked, " << skipped << " not compilable), " << changed << " changed, " << ok.size()
             << " loaded identical\n";

@@ -41,7 +41,8 @@ TEST(MarshalRejections, BadReferenceIndex) {
 }
 
 TEST(MarshalRejections, ReferenceToAnIncompleteObject) {
-  expect_rejected(Stream().small_tuple(1, kRef).ref(0), "reference 0 to an object that is not complete yet (a cycle)", 2);
+  expect_rejected(Stream().small_tuple(1, kRef).ref(0), "reference 0 to an object that is not complete yet (a cycle)",
+                  2);
   // A list that contains itself: CPython could build it, the canonical form refuses.
   expect_rejected(Stream().list(1, kRef).ref(0), "not complete yet (a cycle)", 5);
   expect_rejected(Stream().dict(kRef).short_ascii("k").ref(0).null(), "not complete yet", 4);
@@ -60,12 +61,14 @@ TEST(MarshalRejections, NegativeLengths) {
 }
 
 TEST(MarshalRejections, OversizedLengthsAreRejectedBeforeAllocating) {
-  expect_rejected(Stream().type('s').i32(1000).raw("ab"), "length 1000 of a bytes object exceeds the 2 remaining bytes", 1);
+  expect_rejected(Stream().type('s').i32(1000).raw("ab"), "length 1000 of a bytes object exceeds the 2 remaining bytes",
+                  1);
   expect_rejected(Stream().type('t').i32(INT32_MAX), "length 2147483647 of a str exceeds the 0 remaining bytes", 1);
   expect_rejected(Stream().tuple(INT32_MAX), "a tuple of 2147483647 items cannot fit in the 0 remaining bytes", 1);
   expect_rejected(Stream().list(3).none().none(), "a list of 3 items cannot fit in the 2 remaining bytes", 1);
   expect_rejected(Stream().frozenset(1000).none(), "a frozenset of 1000 items cannot fit", 1);
-  expect_rejected(Stream().small_tuple(2).type('l').i32(INT32_MAX), "int of 2147483647 digits exceeds the 0 remaining bytes", 3);
+  expect_rejected(Stream().small_tuple(2).type('l').i32(INT32_MAX),
+                  "int of 2147483647 digits exceeds the 0 remaining bytes", 3);
   expect_rejected(Stream().type('l').i32(INT32_MIN), "int of 2147483648 digits exceeds", 1);
   expect_rejected(Stream().type('l').i32(3).u16(1).u16(1), "int of 3 digits exceeds the 4 remaining bytes", 1);
 }
@@ -74,9 +77,9 @@ TEST(MarshalRejections, InvalidUtf8) {
   expect_rejected(Stream().unicode("a\xff"), "invalid UTF-8 in a str: byte 0xff", 6);
   expect_rejected(Stream().unicode("\xc0\x80"), "invalid UTF-8 in a str: byte 0xc0", 5);  // overlong
   expect_rejected(Stream().unicode("ab\xe2\x82"), "byte 0xe2", 7);                        // cut sequence
-  expect_rejected(Stream().unicode("\xf4\x90\x80\x80", true), "byte 0xf4", 5);             // above U+10FFFF
-  expect_rejected(Stream().unicode("\x80"), "byte 0x80", 5);                               // lone continuation
-  expect_rejected(Stream().unicode("\xe0\x80\x80"), "byte 0xe0", 5);                       // overlong 3-byte
+  expect_rejected(Stream().unicode("\xf4\x90\x80\x80", true), "byte 0xf4", 5);            // above U+10FFFF
+  expect_rejected(Stream().unicode("\x80"), "byte 0x80", 5);                              // lone continuation
+  expect_rejected(Stream().unicode("\xe0\x80\x80"), "byte 0xe0", 5);                      // overlong 3-byte
 }
 
 TEST(MarshalRejections, BadIntDigits) {

@@ -45,8 +45,7 @@ class Stream {
     return *this;
   }
   // 'l': signed digit count then 15-bit digits, least significant first.
-  Stream& long_digits(std::int32_t count, std::initializer_list<std::uint32_t> digits,
-                      std::uint8_t flag = 0) {
+  Stream& long_digits(std::int32_t count, std::initializer_list<std::uint32_t> digits, std::uint8_t flag = 0) {
     type('l', flag).i32(count);
     for (auto d : digits) u16(d);
     return *this;
@@ -79,7 +78,7 @@ class Stream {
   Stream& dict(std::uint8_t flag = 0) { return type('{', flag); }  // then key, value..., null()
   Stream& set(std::int64_t n, std::uint8_t flag = 0) { return type('<', flag).i32(n); }
   Stream& frozenset(std::int64_t n, std::uint8_t flag = 0) { return type('>', flag).i32(n); }
-  Stream& slice(std::uint8_t flag = 0) { return type(':', flag); }  // then start, stop, step
+  Stream& slice(std::uint8_t flag = 0) { return type(':', flag); }       // then start, stop, step
   Stream& frozendict(std::uint8_t flag = 0) { return type('}', flag); }  // then key, value..., null()
   Stream& ref(std::int32_t index) { return type('r').i32(index); }
 
@@ -115,8 +114,7 @@ inline CodeFields code_fields(CodeLayout layout) {
 // are appended by write_object(stream, field index) in field order;
 // `firstlineno` is written after the objects_before_line-th object.
 template <typename WriteObject>
-std::string code_object(CodeLayout layout, std::int32_t firstlineno, WriteObject write_object,
-                        std::uint8_t flag = 0) {
+std::string code_object(CodeLayout layout, std::int32_t firstlineno, WriteObject write_object, std::uint8_t flag = 0) {
   const CodeFields fields = code_fields(layout);
   Stream s;
   s.type('c', flag);
@@ -130,8 +128,7 @@ std::string code_object(CodeLayout layout, std::int32_t firstlineno, WriteObject
 
 // code_object() in the CPython 3.11 (`py311`) or 3.8 layout.
 template <typename WriteObject>
-std::string code_object(bool py311, std::int32_t firstlineno, WriteObject write_object,
-                        std::uint8_t flag = 0) {
+std::string code_object(bool py311, std::int32_t firstlineno, WriteObject write_object, std::uint8_t flag = 0) {
   return code_object(py311 ? CodeLayout::Py311 : CodeLayout::Py38, firstlineno, write_object, flag);
 }
 

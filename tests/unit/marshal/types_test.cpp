@@ -99,8 +99,7 @@ TEST(MarshalTypes, OneByteKindPayloadsAreLatin1) {
   EXPECT_BYTES_EQ(canon(Stream().short_ascii("caf\xe9")), Stream().unicode("caf\xc3\xa9").bytes());
   EXPECT_BYTES_EQ(canon(Stream().ascii("caf\xe9", true)), Stream().unicode("caf\xc3\xa9").bytes());
   // Equal to the same text read from 'u': merged.
-  const std::string both =
-      Stream().small_tuple(2).short_ascii("caf\xe9").unicode("caf\xc3\xa9");
+  const std::string both = Stream().small_tuple(2).short_ascii("caf\xe9").unicode("caf\xc3\xa9");
   EXPECT_BYTES_EQ(canon(both), Stream().small_tuple(2).unicode("caf\xc3\xa9", false, kRef).ref(0).bytes());
 }
 
@@ -190,19 +189,12 @@ TEST(MarshalTypes, SlicesOfMarshalVersion5) {
   const std::string slice = Stream().slice().int32(1).none().int32(-1);
   EXPECT_BYTES_EQ(canon(slice), slice);
   // A referenced slice: reference slot reserved before its children, as r_ref_reserve.
-  const std::string in = Stream()
-                             .small_tuple(3)
-                             .slice(kRef)
-                             .short_ascii("a b", false, kRef)
-                             .none()
-                             .none()
-                             .ref(0)
-                             .ref(1);
+  const std::string in =
+      Stream().small_tuple(3).slice(kRef).short_ascii("a b", false, kRef).none().none().ref(0).ref(1);
   EXPECT_BYTES_EQ(canon(in), in);
   // Two equal slices written in full are merged.
   const std::string twice = Stream().small_tuple(2).slice().int32(1).int32(2).none().slice().int32(1).int32(2).none();
-  EXPECT_BYTES_EQ(canon(twice),
-                  Stream().small_tuple(2).slice(kRef).int32(1).int32(2).none().ref(0).bytes());
+  EXPECT_BYTES_EQ(canon(twice), Stream().small_tuple(2).slice(kRef).int32(1).int32(2).none().ref(0).bytes());
   EXPECT_EQ(canon(canon(in)), canon(in));
 }
 

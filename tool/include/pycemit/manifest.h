@@ -20,10 +20,10 @@ struct OutputRecord {
   std::string cache_tag;
   int optimize = 0;
   InvalidationMode mode = InvalidationMode::CheckedHash;
-  std::uint64_t size = 0;    // bytes
-  std::string sha256;        // hex digest of the file's bytes
-  std::string status;        // what the run did: "written", "linked" (hardlinked to another
-                             // level's identical file), "unchanged" (already right)
+  std::uint64_t size = 0;  // bytes
+  std::string sha256;      // hex digest of the file's bytes
+  std::string status;      // what the run did: "written", "linked" (hardlinked to another
+                           // level's identical file), "unchanged" (already right)
 };
 
 // A source that was not compiled under --on-error warn/skip, or failed.

@@ -14,7 +14,10 @@
 namespace pycemit::cli {
 
 Command add_info_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("info", "Print what pycemit learns from the target interpreter (version, cache tag, magic number, source-hash variant, marshal version, code layout, free-threaded) and whether its pyc format is known or passed the probe, as JSON");
+  auto* cmd = app.add_subcommand(
+      "info",
+      "Print what pycemit learns from the target interpreter (version, cache tag, magic number, source-hash variant, "
+      "marshal version, code layout, free-threaded) and whether its pyc format is known or passed the probe, as JSON");
   cmd->footer(kExitStatusHelp);
   auto python = std::make_shared<std::string>("python3");
   cmd->add_option("--python", *python, "Target interpreter: a path, or a name looked up on PATH")
@@ -47,7 +50,8 @@ Command add_info_command(CLI::App& app) {
                 {"cache_tag", info.cache_tag ? nlohmann::json(*info.cache_tag) : nlohmann::json(nullptr)},
                 {"magic_number", info.magic_number()},
                 {"magic_bytes", magic_hex},
-                {"source_hash", "siphash-" + std::to_string(info.hash_rounds.compression) + "-" + std::to_string(info.hash_rounds.finalization)},
+                {"source_hash", "siphash-" + std::to_string(info.hash_rounds.compression) + "-" +
+                                    std::to_string(info.hash_rounds.finalization)},
                 {"marshal_version", info.marshal_version},
                 {"code_layout", to_string(info.code_layout)},
                 {"free_threaded", info.free_threaded},

@@ -31,17 +31,19 @@ Command add_plan_command(CLI::App& app) {
               const PlannedSource p = plan_source(source, loc, o.layout, cache_tag, o.levels);
               nlohmann::json outputs = nlohmann::json::array();
               for (const auto& out : p.outputs) {
-                outputs.push_back({{"optimization_level", out.optimize}, {"path", out.path}, {"runtime_path", out.runtime_path}});
+                outputs.push_back(
+                    {{"optimization_level", out.optimize}, {"path", out.path}, {"runtime_path", out.runtime_path}});
               }
               sources.push_back({{"source", source.path},
                                  {"relative", p.relative},
                                  {"embedded_path", p.embedded_path},
                                  {"outputs", outputs}});
             }
-            const nlohmann::json doc = {{"cache_tag", info.cache_tag ? nlohmann::json(*info.cache_tag) : nlohmann::json(nullptr)},
-                                        {"version", info.version_string()},
-                                        {"magic_number", info.magic_number()},
-                                        {"sources", sources}};
+            const nlohmann::json doc = {
+                {"cache_tag", info.cache_tag ? nlohmann::json(*info.cache_tag) : nlohmann::json(nullptr)},
+                {"version", info.version_string()},
+                {"magic_number", info.magic_number()},
+                {"sources", sources}};
             std::cout << doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
             return found.errors.empty() ? 0 : 1;
           }};

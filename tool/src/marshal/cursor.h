@@ -39,8 +39,8 @@ class Cursor {
 
   std::string_view take(std::size_t n, const char* what) {
     if (n > remaining()) {
-      throw MarshalError("truncated data: " + std::string(what) + " needs " + std::to_string(n) +
-                             " bytes, " + std::to_string(remaining()) + " remain",
+      throw MarshalError("truncated data: " + std::string(what) + " needs " + std::to_string(n) + " bytes, " +
+                             std::to_string(remaining()) + " remain",
                          pos_);
     }
     const std::string_view result = data_.substr(pos_, n);

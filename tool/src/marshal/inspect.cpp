@@ -192,7 +192,8 @@ class Inspector {
     const std::size_t count = digits.size() / 2;
     std::uint64_t magnitude = 0;
     for (std::size_t i = 0; i < count; ++i) {
-      const unsigned d = static_cast<unsigned char>(digits[2 * i]) | (static_cast<unsigned char>(digits[2 * i + 1]) << 8);
+      const unsigned d =
+          static_cast<unsigned char>(digits[2 * i]) | (static_cast<unsigned char>(digits[2 * i + 1]) << 8);
       if (d >= 0x8000 || (i == count - 1 && d == 0)) canonical_ = false;
       if (i < 3) magnitude |= static_cast<std::uint64_t>(d) << (15 * i);
     }
@@ -219,8 +220,7 @@ class Inspector {
     }
     std::string_view payload;
     switch (type) {
-      case kTypeNull:
-        throw MarshalError("NULL object outside a dict", offset);
+      case kTypeNull: throw MarshalError("NULL object outside a dict", offset);
       case kTypeRef: {
         const std::int32_t index = cursor_.int32("a reference index");
         if (index < 0 || static_cast<std::size_t>(index) >= slots_.size() || !slots_[index].complete) {
@@ -255,25 +255,29 @@ class Inspector {
         payload = data_.substr(offset + 1, 4 + payload.size());  // the sign is in the count
         break;
       }
-      case kTypeString:
-        payload = cursor_.take(length("a bytes object"), "a bytes object");
-        break;
-      case kTypeInterned: case kTypeUnicode: case kTypeAscii: case kTypeAsciiInterned:
+      case kTypeString: payload = cursor_.take(length("a bytes object"), "a bytes object"); break;
+      case kTypeInterned:
+      case kTypeUnicode:
+      case kTypeAscii:
+      case kTypeAsciiInterned:
         payload = cursor_.take(length("a str"), "a str");
         check_str(type, payload);
         break;
-      case kTypeShortAscii: case kTypeShortAsciiInterned:
+      case kTypeShortAscii:
+      case kTypeShortAsciiInterned:
         payload = cursor_.take(cursor_.byte("a short str's length"), "a short str");
         check_str(type, payload);
         break;
       case kTypeSmallTuple: open(kTypeSmallTuple, cursor_.byte("a tuple's size"), flagged, offset); return;
       case kTypeTuple: {
         const std::uint32_t n = length("a tuple's size");
-        if (n < 256) canonical_ = false;  // the writer uses ')' below 256 items
+        if (n < 256) canonical_ = false;            // the writer uses ')' below 256 items
         open(kTypeSmallTuple, n, flagged, offset);  // hashed like ')': the same value
         return;
       }
-      case kTypeList: case kTypeSet: case kTypeFrozenSet:
+      case kTypeList:
+      case kTypeSet:
+      case kTypeFrozenSet:
         needs_tree_ = true;
         open(type, length("a container's size"), flagged, offset);
         return;
@@ -294,8 +298,7 @@ class Inspector {
         stack_.push_back({type, shape_.objects, 0, slot, hash_bytes(mix(type), ints)});
         return;
       }
-      default:
-        throw MarshalError("unknown " + type_name(type), offset);
+      default: throw MarshalError("unknown " + type_name(type), offset);
     }
     completed(hash_bytes(mix(type), payload), reserve(flagged, offset));
   }
@@ -311,14 +314,13 @@ class Inspector {
     }
     Cursor c(data_.substr(at + 1));
     switch (type) {
-      case kTypeUnicode: case kTypeInterned:
-        return std::string(c.take(static_cast<std::uint32_t>(c.int32("length")), "a str"));
-      case kTypeAscii: case kTypeAsciiInterned:
-        return latin1_to_utf8(c.take(static_cast<std::uint32_t>(c.int32("length")), "a str"));
-      case kTypeShortAscii: case kTypeShortAsciiInterned:
-        return latin1_to_utf8(c.take(c.byte("length"), "a str"));
-      default:
-        throw MarshalError("co_filename is not a str (" + type_name(type) + ")", at);
+      case kTypeUnicode:
+      case kTypeInterned: return std::string(c.take(static_cast<std::uint32_t>(c.int32("length")), "a str"));
+      case kTypeAscii:
+      case kTypeAsciiInterned: return latin1_to_utf8(c.take(static_cast<std::uint32_t>(c.int32("length")), "a str"));
+      case kTypeShortAscii:
+      case kTypeShortAsciiInterned: return latin1_to_utf8(c.take(c.byte("length"), "a str"));
+      default: throw MarshalError("co_filename is not a str (" + type_name(type) + ")", at);
     }
   }
 

@@ -31,8 +31,7 @@ std::string int_payload_from_int64(std::int64_t value) {
   return out;
 }
 
-std::string int_payload_from_digits(std::int32_t count, std::string_view digits,
-                                    std::size_t digits_offset) {
+std::string int_payload_from_digits(std::int32_t count, std::string_view digits, std::size_t digits_offset) {
   // r_PyLong: "long size out of range" beyond +-SIZE32_MAX, i.e. only INT32_MIN.
   if (count == INT32_MIN) {
     throw MarshalError("int digit count -2147483648 out of range", digits_offset - 4);
@@ -46,8 +45,7 @@ std::string int_payload_from_digits(std::int32_t count, std::string_view digits,
     if (digit > kLongDigitMax) {
       char hex[16];
       std::snprintf(hex, sizeof hex, "0x%04x", static_cast<unsigned>(digit & 0xffff));
-      throw MarshalError(std::string("int digit ") + hex + " out of range (above 0x7fff)",
-                         digits_offset + 2 * i);
+      throw MarshalError(std::string("int digit ") + hex + " out of range (above 0x7fff)", digits_offset + 2 * i);
     }
   }
   if (digit_at(digits, n - 1) == 0) {

@@ -14,7 +14,7 @@
 
 namespace pycemit::marshal::detail {
 
-inline constexpr int kLongDigitBits = 15;                      // PyLong_MARSHAL_SHIFT
+inline constexpr int kLongDigitBits = 15;                       // PyLong_MARSHAL_SHIFT
 inline constexpr std::uint32_t kLongDigitMax = (1u << 15) - 1;  // largest valid digit
 
 // The payload of an int that fits in 64 bits ('i', 'I').
@@ -25,8 +25,7 @@ std::string int_payload_from_int64(std::int64_t value);
 // length), `digits_offset` where they start in the input. Throws MarshalError,
 // as r_PyLong rejects them, for a count of INT32_MIN, a digit above 0x7fff, or a
 // zero top digit ("unnormalized").
-std::string int_payload_from_digits(std::int32_t count, std::string_view digits,
-                                    std::size_t digits_offset);
+std::string int_payload_from_digits(std::int32_t count, std::string_view digits, std::size_t digits_offset);
 
 // The value of an int payload when it fits in int32 (written as 'i'), else none.
 std::optional<std::int32_t> int_payload_as_int32(std::string_view payload);

@@ -2,9 +2,9 @@
 #include "pycemit/marshal.h"
 
 #include "code_shape.h"
+#include "inspect.h"
 #include "reader.h"
 #include "set_order.h"
-#include "inspect.h"
 #include "tree.h"
 #include "writer.h"
 

@@ -24,17 +24,17 @@ constexpr std::uint32_t kIncomplete = UINT32_MAX;  // a reserved, unfilled ref s
 struct Item {
   enum class Type { Node, Null, Pushed };
   Type type;
-  std::uint32_t node = 0;     // Type::Node
-  std::size_t offset = 0;     // of the type byte
+  std::uint32_t node = 0;  // Type::Node
+  std::size_t offset = 0;  // of the type byte
 };
 
 // A container whose children are being read.
 struct Frame {
   Kind kind;
   std::uint32_t offset;
-  std::uint32_t expected;     // number of children (dicts and frozendicts: unused)
-  std::size_t first_child;    // where its children start in Reader::pending_
-  std::uint32_t ref_slot;     // kNoSlot when the container had no FLAG_REF
+  std::uint32_t expected;   // number of children (dicts and frozendicts: unused)
+  std::size_t first_child;  // where its children start in Reader::pending_
+  std::uint32_t ref_slot;   // kNoSlot when the container had no FLAG_REF
   std::uint32_t int_count = 0;
   std::array<std::int32_t, kMaxCodeInts> ints{};  // code objects: the int32 fields read so far
 };
@@ -71,8 +71,7 @@ std::string float_payload(double value) {
 
 class Reader {
  public:
-  Reader(std::string_view data, CodeLayout layout)
-      : cursor_(data), tree_(layout), shape_(code_shape(layout)) {}
+  Reader(std::string_view data, CodeLayout layout) : cursor_(data), tree_(layout), shape_(code_shape(layout)) {}
 
   Tree run();
 
@@ -83,8 +82,7 @@ class Reader {
   Item pop_frame();
   Tree finish(const Item& root);
 
-  Item leaf(Kind kind, std::string_view payload, bool flagged, std::size_t offset,
-            bool interned = false);
+  Item leaf(Kind kind, std::string_view payload, bool flagged, std::size_t offset, bool interned = false);
   Item push(Kind kind, std::uint32_t expected, bool flagged, std::size_t offset);
 
   Item read_ref(std::size_t offset);
@@ -108,9 +106,7 @@ class Reader {
 
 Tree Reader::run() {
   if (cursor_.remaining() > kMaxInputSize) {
-    throw MarshalError("input of " + std::to_string(cursor_.remaining()) +
-                           " bytes is larger than the 2 GiB limit",
-                       0);
+    throw MarshalError("input of " + std::to_string(cursor_.remaining()) + " bytes is larger than the 2 GiB limit", 0);
   }
   for (;;) {
     before_next_child();
@@ -149,8 +145,7 @@ bool Reader::deliver(const Item& item) {
   const std::size_t have = pending_.size() - top.first_child;
   if (item.type == Item::Type::Null) {
     if (!is_mapping(top.kind)) {
-      throw MarshalError(std::string("NULL object ('0') inside a ") + kind_name(top.kind),
-                         item.offset);
+      throw MarshalError(std::string("NULL object ('0') inside a ") + kind_name(top.kind), item.offset);
     }
     // r_object's dict (and 3.15's frozendict) loop stops at a NULL key, and at a
     // NULL value, dropping its key.
@@ -181,8 +176,7 @@ Tree Reader::finish(const Item& root) {
     throw MarshalError("NULL object ('0') at the top level", root.offset);
   }
   if (!cursor_.at_end()) {
-    throw MarshalError(std::to_string(cursor_.remaining()) + " trailing bytes after the object",
-                       cursor_.offset());
+    throw MarshalError(std::to_string(cursor_.remaining()) + " trailing bytes after the object", cursor_.offset());
   }
   tree_.set_root(root.node);
   return std::move(tree_);
@@ -198,9 +192,8 @@ Item Reader::read_object() {
   const bool flagged = (code & kFlagRef) != 0;
   const std::uint8_t type = code & static_cast<std::uint8_t>(~kFlagRef);
   if (stack_.size() + 1 > kMaxDepth) {
-    throw MarshalError("objects nested deeper than " + std::to_string(kMaxDepth) +
-                           " (marshal.c's MAX_MARSHAL_STACK_DEPTH)",
-                       at);
+    throw MarshalError(
+        "objects nested deeper than " + std::to_string(kMaxDepth) + " (marshal.c's MAX_MARSHAL_STACK_DEPTH)", at);
   }
   // FLAG_REF on NULL, the singletons and 'r' is ignored, as r_object does.
   switch (type) {
@@ -211,10 +204,8 @@ Item Reader::read_object() {
     case kTypeStopIteration: return Item{Item::Type::Node, Tree::singleton(Kind::StopIteration), at};
     case kTypeEllipsis: return Item{Item::Type::Node, Tree::singleton(Kind::Ellipsis), at};
     case kTypeRef: return read_ref(at);
-    case kTypeInt:
-      return leaf(Kind::Int, int_payload_from_int64(cursor_.int32("an int")), flagged, at);
-    case kTypeInt64:
-      return leaf(Kind::Int, int_payload_from_int64(cursor_.int64("an int64")), flagged, at);
+    case kTypeInt: return leaf(Kind::Int, int_payload_from_int64(cursor_.int32("an int")), flagged, at);
+    case kTypeInt64: return leaf(Kind::Int, int_payload_from_int64(cursor_.int64("an int64")), flagged, at);
     case kTypeLong: return read_long(flagged, at);
     case kTypeFloat: return leaf(Kind::Float, read_float_text("a text float"), flagged, at);
     case kTypeBinaryFloat: return leaf(Kind::Float, cursor_.take(8, "a float"), flagged, at);
@@ -252,10 +243,8 @@ Item Reader::read_object() {
 }
 
 // A complete object without children; registered when flagged (R_REF).
-Item Reader::leaf(Kind kind, std::string_view payload, bool flagged, std::size_t offset,
-                  bool interned) {
-  const std::uint32_t node =
-      tree_.add(kind, interned, static_cast<std::uint32_t>(offset), payload, {});
+Item Reader::leaf(Kind kind, std::string_view payload, bool flagged, std::size_t offset, bool interned) {
+  const std::uint32_t node = tree_.add(kind, interned, static_cast<std::uint32_t>(offset), payload, {});
   if (flagged) slots_.push_back(node);
   return Item{Item::Type::Node, node, offset};
 }
@@ -276,14 +265,13 @@ Item Reader::push(Kind kind, std::uint32_t expected, bool flagged, std::size_t o
 Item Reader::read_ref(std::size_t offset) {
   const std::int32_t index = cursor_.int32("a reference index");
   if (index < 0 || static_cast<std::size_t>(index) >= slots_.size()) {
-    throw MarshalError("invalid reference index " + std::to_string(index) + " (" +
-                           std::to_string(slots_.size()) + " objects registered so far)",
+    throw MarshalError("invalid reference index " + std::to_string(index) + " (" + std::to_string(slots_.size()) +
+                           " objects registered so far)",
                        offset);
   }
   const std::uint32_t node = slots_[static_cast<std::size_t>(index)];
   if (node == kIncomplete) {
-    throw MarshalError("reference " + std::to_string(index) +
-                           " to an object that is not complete yet (a cycle)",
+    throw MarshalError("reference " + std::to_string(index) + " to an object that is not complete yet (a cycle)",
                        offset);
   }
   return Item{Item::Type::Node, node, offset};
@@ -330,13 +318,11 @@ std::uint32_t Reader::byte_length(const char* what) {
 // An int32 item count; every item takes at least one byte of the input.
 std::uint32_t Reader::item_count(std::int32_t n, Kind kind, std::size_t count_offset) {
   if (n < 0) {
-    throw MarshalError("negative size " + std::to_string(n) + " of a " + kind_name(kind),
-                       count_offset);
+    throw MarshalError("negative size " + std::to_string(n) + " of a " + kind_name(kind), count_offset);
   }
   if (static_cast<std::size_t>(n) > cursor_.remaining()) {
-    throw MarshalError(std::string("a ") + kind_name(kind) + " of " + std::to_string(n) +
-                           " items cannot fit in the " + std::to_string(cursor_.remaining()) +
-                           " remaining bytes",
+    throw MarshalError(std::string("a ") + kind_name(kind) + " of " + std::to_string(n) + " items cannot fit in the " +
+                           std::to_string(cursor_.remaining()) + " remaining bytes",
                        count_offset);
   }
   return static_cast<std::uint32_t>(n);
@@ -361,8 +347,7 @@ Item Reader::read_str(std::uint8_t type, bool flagged, std::size_t offset) {
       text = converted;
     }
   } else if (const std::size_t bad = find_invalid_utf8(text); bad != std::string_view::npos) {
-    throw MarshalError("invalid UTF-8 in a str: byte " +
-                           hex_byte(static_cast<unsigned char>(text[bad])),
+    throw MarshalError("invalid UTF-8 in a str: byte " + hex_byte(static_cast<unsigned char>(text[bad])),
                        text_at + bad);
   }
   // The interned flag CPython wrote depends on process state (gh-129724); the
@@ -373,8 +358,8 @@ Item Reader::read_str(std::uint8_t type, bool flagged, std::size_t offset) {
 // Tuples, lists, sets and frozensets: a count (1 byte for ')'), then the items.
 Item Reader::read_sequence(Kind kind, std::uint8_t type, bool flagged, std::size_t offset) {
   const std::size_t count_at = cursor_.offset();
-  const std::int32_t n = type == kTypeSmallTuple ? cursor_.byte("the size of a small tuple")
-                                                 : cursor_.int32("the size of a container");
+  const std::int32_t n =
+      type == kTypeSmallTuple ? cursor_.byte("the size of a small tuple") : cursor_.int32("the size of a container");
   return push(kind, item_count(n, kind, count_at), flagged, offset);
 }
 

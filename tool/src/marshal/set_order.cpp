@@ -41,8 +41,7 @@ std::vector<std::uint32_t> sorted_positions(const std::vector<std::string>& keys
   std::vector<std::uint32_t> order(keys.size());
   std::iota(order.begin(), order.end(), 0u);
   // std::string compares with char_traits<char>, i.e. as unsigned bytes.
-  std::stable_sort(order.begin(), order.end(),
-                   [&keys](std::uint32_t a, std::uint32_t b) { return keys[a] < keys[b]; });
+  std::stable_sort(order.begin(), order.end(), [&keys](std::uint32_t a, std::uint32_t b) { return keys[a] < keys[b]; });
   return order;
 }
 
@@ -69,8 +68,8 @@ void order_set_elements(Tree& tree) {
       used += keys.back().size();
       if (used > budget) {
         throw MarshalError(std::string("the elements of the ") + kind_name(node.kind) +
-                               " read here are too large to order canonically (over " +
-                               std::to_string(budget) + " bytes of sort keys)",
+                               " read here are too large to order canonically (over " + std::to_string(budget) +
+                               " bytes of sort keys)",
                            node.offset);
       }
     }

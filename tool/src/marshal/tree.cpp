@@ -104,8 +104,7 @@ std::uint64_t Tree::value_hash(std::uint32_t index) const {
 bool Tree::same_value_key(std::uint32_t a, std::uint32_t b) const {
   const Node& x = nodes_[a];
   const Node& y = nodes_[b];
-  if (x.kind != y.kind || x.interned != y.interned || x.child_count != y.child_count ||
-      payload(a) != payload(b)) {
+  if (x.kind != y.kind || x.interned != y.interned || x.child_count != y.child_count || payload(a) != payload(b)) {
     return false;
   }
   auto xs = children(a);

@@ -34,20 +34,20 @@ enum class Kind : std::uint8_t {
   StopIteration,
   Ellipsis,
   // Everything else.
-  Int,        // payload: see integers.h
-  Float,      // payload: the 8 bytes of the IEEE double, little-endian
-  Complex,    // payload: real then imaginary part, 8 bytes each, little-endian
-  Bytes,      // payload: the bytes
-  Str,        // payload: the text in UTF-8 (lone surrogates as "surrogatepass")
-  Tuple,      // children: the items
-  List,       // children: the items (mutable)
-  Dict,       // children: key, value, key, value... (mutable)
-  Set,        // children: the elements (mutable)
-  FrozenSet,  // children: the elements
-  Code,       // payload: the int32 fields, little-endian; children: the objects
-  Slice,      // children: start, stop, step (marshal version 5)
-  FrozenDict, // children: key, value, key, value... in iteration order (marshal
-              // version 6, PEP 814); immutable, so merged like a tuple
+  Int,         // payload: see integers.h
+  Float,       // payload: the 8 bytes of the IEEE double, little-endian
+  Complex,     // payload: real then imaginary part, 8 bytes each, little-endian
+  Bytes,       // payload: the bytes
+  Str,         // payload: the text in UTF-8 (lone surrogates as "surrogatepass")
+  Tuple,       // children: the items
+  List,        // children: the items (mutable)
+  Dict,        // children: key, value, key, value... (mutable)
+  Set,         // children: the elements (mutable)
+  FrozenSet,   // children: the elements
+  Code,        // payload: the int32 fields, little-endian; children: the objects
+  Slice,       // children: start, stop, step (marshal version 5)
+  FrozenDict,  // children: key, value, key, value... in iteration order (marshal
+               // version 6, PEP 814); immutable, so merged like a tuple
 };
 
 inline constexpr std::uint32_t kSingletonCount = 5;

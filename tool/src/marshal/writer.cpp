@@ -17,9 +17,7 @@ void put_int32(std::string& out, std::int64_t value) {
   for (int b = 0; b < 4; ++b) out.push_back(static_cast<char>((v >> (8 * b)) & 0xff));
 }
 
-void put_type(std::string& out, std::uint8_t type, std::uint8_t flag) {
-  out.push_back(static_cast<char>(type | flag));
-}
+void put_type(std::string& out, std::uint8_t type, std::uint8_t flag) { out.push_back(static_cast<char>(type | flag)); }
 
 std::uint8_t singleton_code(Kind kind) {
   switch (kind) {
@@ -176,8 +174,14 @@ void Writer::write_header(std::uint32_t index, std::uint8_t flag, std::string& o
   const auto count = static_cast<std::int64_t>(node.child_count);
   switch (node.kind) {
     case Kind::Int: write_int(payload, flag, out); break;
-    case Kind::Float: put_type(out, kTypeBinaryFloat, flag); out.append(payload); break;
-    case Kind::Complex: put_type(out, kTypeBinaryComplex, flag); out.append(payload); break;
+    case Kind::Float:
+      put_type(out, kTypeBinaryFloat, flag);
+      out.append(payload);
+      break;
+    case Kind::Complex:
+      put_type(out, kTypeBinaryComplex, flag);
+      out.append(payload);
+      break;
     case Kind::Bytes:
       put_type(out, kTypeString, flag);
       put_int32(out, static_cast<std::int64_t>(payload.size()));
@@ -193,9 +197,18 @@ void Writer::write_header(std::uint32_t index, std::uint8_t flag, std::string& o
         put_int32(out, count);
       }
       break;
-    case Kind::List: put_type(out, kTypeList, flag); put_int32(out, count); break;
-    case Kind::Set: put_type(out, kTypeSet, flag); put_int32(out, count); break;
-    case Kind::FrozenSet: put_type(out, kTypeFrozenSet, flag); put_int32(out, count); break;
+    case Kind::List:
+      put_type(out, kTypeList, flag);
+      put_int32(out, count);
+      break;
+    case Kind::Set:
+      put_type(out, kTypeSet, flag);
+      put_int32(out, count);
+      break;
+    case Kind::FrozenSet:
+      put_type(out, kTypeFrozenSet, flag);
+      put_int32(out, count);
+      break;
     case Kind::Dict: put_type(out, kTypeDict, flag); break;
     case Kind::FrozenDict: put_type(out, kTypeFrozenDict, flag); break;
     case Kind::Code:
