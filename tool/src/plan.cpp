@@ -32,6 +32,7 @@ Locations resolve_locations(const LocationOptions& given, Layout layout) {
   if (given.staging_root) loc.staging_root = absolute_path(*given.staging_root);
   if (given.output_root) loc.output_root = absolute_path(*given.output_root);
   if (given.embed_prefix) loc.embed_prefix = *given.embed_prefix;
+  loc.embedded_paths = given.embedded_paths;
 
   if (given.source_root) {
     loc.source_root = absolute_path(*given.source_root);
@@ -77,7 +78,11 @@ PlannedSource plan_source(const SourceFile& source, const Locations& loc, Layout
   }
   plan.relative = *rel;
   plan.runtime_path = path_join(loc.install_root, plan.relative);
-  if (loc.embed_prefix) {
+  const auto chosen = loc.embedded_paths ? loc.embedded_paths->find(source.absolute)
+                                         : std::map<std::string, std::string>::const_iterator();
+  if (loc.embedded_paths && chosen != loc.embedded_paths->end()) {
+    plan.embedded_path = chosen->second;
+  } else if (loc.embed_prefix) {
     plan.embedded_path = path_join(*loc.embed_prefix, plan.relative);
   } else {
     plan.embedded_path = loc.embed_run_time_path ? plan.runtime_path : plan.relative;

@@ -23,6 +23,8 @@
 // build directory, a staging root or the checkout path unless asked to.
 #pragma once
 
+#include <map>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -49,6 +51,11 @@ struct LocationOptions {
   std::optional<std::string> output_root;
   std::optional<std::string> pycache_prefix;  // run-time path (required with Layout::Prefix)
   std::optional<std::string> embed_prefix;    // used as given (not made absolute)
+  // Embedded paths chosen per source by the caller, keyed by SourceFile::absolute
+  // (`pycemit compileall`, whose -d/-s/-p rules are compileall's, not a prefix
+  // rule). A source found here takes its embedded path from it; every other
+  // source follows the rule of the file comment.
+  std::shared_ptr<const std::map<std::string, std::string>> embedded_paths;
 };
 
 // The resolved directories (see the file comment for each default).
@@ -59,7 +66,8 @@ struct Locations {
   std::optional<std::string> output_root;
   std::optional<std::string> pycache_prefix;
   std::optional<std::string> embed_prefix;
-  bool embed_run_time_path = false;  // --install-root or --root given
+  std::shared_ptr<const std::map<std::string, std::string>> embedded_paths;  // as LocationOptions
+  bool embed_run_time_path = false;                                          // --install-root or --root given
 };
 
 // Applies defaults and checks: the source root is below the staging root, a

@@ -10,6 +10,7 @@
 #include "compile_options.h"
 #include "errors.h"
 #include "pycemit/exit_status.h"
+#include "python_tools.h"
 
 namespace pycemit::cli {
 
@@ -27,6 +28,7 @@ int main(int argc, char** argv) {
   using namespace pycemit;
   ::signal(SIGPIPE, SIG_IGN);  // a dead interpreter's pipe gives EPIPE
   ::signal(SIGXFSZ, SIG_IGN);  // a file-size limit gives EFBIG, reported like a full disk
+  if (cli::is_python_entry_point(argv[0])) return cli::run_python_entry_point(argc, argv);
 
   CLI::App app{"pycemit: reproducible CPython bytecode (.pyc) for build systems", "pycemit"};
   app.footer(cli::kExitStatusHelp);
@@ -34,9 +36,9 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "pycemit 0.1.0");
 
   const std::vector<cli::Command> commands = {
-      cli::add_compile_command(app), cli::add_info_command(app),  cli::add_canonicalize_command(app),
-      cli::add_plan_command(app),    cli::add_check_command(app), cli::add_prune_command(app),
-      cli::add_remove_command(app),
+      cli::add_compile_command(app), cli::add_info_command(app),       cli::add_canonicalize_command(app),
+      cli::add_plan_command(app),    cli::add_check_command(app),      cli::add_prune_command(app),
+      cli::add_remove_command(app),  cli::add_compileall_command(app), cli::add_py_compile_command(app),
   };
 
   std::vector<std::string> args(argv + 1, argv + argc);
