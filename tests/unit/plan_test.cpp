@@ -64,6 +64,21 @@ TEST(Plan, EmbedPrefixWins) {
             "external/lib/a/b.py");
 }
 
+TEST(Plan, EmbeddedPathsChosenPerSourceWinForThoseSources) {
+  LocationOptions given;
+  given.source_root = "/";
+  given.embed_prefix = "/ignored";
+  given.embedded_paths = std::make_shared<std::map<std::string, std::string>>(
+      std::map<std::string, std::string>{{"/stage/usr/lib/a.py", "usr/lib/a.py"}, {"/tmp/b.py", "../b.py"}});
+  const auto loc = resolve_locations(given, Layout::Pycache);
+  const auto a = plan_source(source("/stage/usr/lib/a.py"), loc, Layout::Pycache, "cpython-313", {0});
+  EXPECT_EQ(a.embedded_path, "usr/lib/a.py");
+  EXPECT_EQ(a.outputs[0].path, "/stage/usr/lib/__pycache__/a.cpython-313.pyc");  // written in place all the same
+  EXPECT_EQ(plan_source(source("/tmp/b.py"), loc, Layout::Pycache, "cpython-313", {0}).embedded_path, "../b.py");
+  EXPECT_EQ(plan_source(source("/tmp/c.py"), loc, Layout::Pycache, "cpython-313", {0}).embedded_path,
+            "/ignored/tmp/c.py");  // not in the map: the prefix rule
+}
+
 TEST(Plan, OutputRootWithPrefixMirrorsThePrefixTree) {
   LocationOptions given;
   given.source_root = "/ws/src";

@@ -33,6 +33,16 @@ int exec_interpreter(const std::string& python, int argc, char** argv) {
     std::cerr << error.message;
     return error.status;
   }
+  // $PYCEMIT_PYTHON naming this very binary would exec it forever.
+  char* self = ::realpath("/proc/self/exe", nullptr);
+  char* target = ::realpath(exe.c_str(), nullptr);
+  const bool loops = self && target && std::strcmp(self, target) == 0;
+  std::free(self);
+  std::free(target);
+  if (loops) {
+    std::cerr << "pycemit-python: " << python << " is pycemit itself: set PYCEMIT_PYTHON to the real interpreter\n";
+    return kExitInterpreter;
+  }
   std::vector<char*> args{const_cast<char*>(exe.c_str())};
   for (int i = 1; i < argc; ++i) args.push_back(argv[i]);
   args.push_back(nullptr);
