@@ -63,6 +63,29 @@ MODULES = {
 }
 
 
+# Lines run in a small tree with relative paths: the -s rule of each version (3.13's strict
+# prefix and its warning), -p, -b with two levels, a file named twice, -e, a missing path, a
+# file not named *.py, -d with a file, -x, -r, -i, -l, a name with a quote (repr).
+FLAG_CASES = [
+    ["-s", "nomatch", "pkg"], ["-s", "pkg", "-p", "/x", "./pkg/"], ["-b", "-o", "0", "-o", "1", "pkg"],
+    ["pkg/", "./pkg/sub"], ["-e", "pkg", "pkg"], ["nosuch", "pkg/a.py", "pkg/notpy.txt"], ["-d", "dd", "pkg/a.py"],
+    ["-q", "-x", "ba[^/]*$", "-r", "1", "pkg"], ["-qq", "-i", "list.txt", "-l"],
+]
+
+FLAG_TREE = {"a.py": "x = 1\n", "bar.py": "x = 2\n", "it's.py": "x = 3\n", "bad.py": "x = (\n",
+             "notpy.txt": "x\n", "sub/b.py": '"""d"""\nassert 1\n', "sub/deeper/c.py": "c = 1\n"}
+
+
+def make_flag_tree(d, outside):
+    os.makedirs(os.path.join(d, "pkg", "sub", "deeper"))
+    for rel, text in FLAG_TREE.items():
+        with open(os.path.join(d, "pkg", rel), "w") as f:
+            f.write(text)
+    os.symlink(outside, os.path.join(d, "pkg", "outside.py"))
+    with open(os.path.join(d, "list.txt"), "w") as f:
+        f.write("pkg/sub\n  pkg/a.py  \n")
+
+
 def pycs_in(tree):
     found = {}
     for dirpath, _, files in os.walk(tree):
@@ -199,6 +222,23 @@ class CompileallDropIn(unittest.TestCase):
                         d, base = os.path.split(os.path.join(site, "pkg", module))
                         self.assertTrue(any(p.startswith(os.path.join(d, "__pycache__", base + ".cpython-")) and
                                             ".opt-" not in p for p in loaded), (module, loaded))
+
+    def test_flags_give_cpython_s_lines_names_and_embedded_paths(self):
+        outside = os.path.join(self.template, "outside", "ext.py")
+        for python in self.pythons:
+            for index, case in enumerate(FLAG_CASES):
+                with self.subTest(python=python, args=case):
+                    seen = {}
+                    for who, command in (("cpython", [python]), ("dropin", [ENTRY])):
+                        d = os.path.join(self.tmp, "flags-%s-%s-%d" % (who, self.label[python], index))
+                        make_flag_tree(d, outside)
+                        proc = subprocess.run(command + ["-m", "compileall"] + case, cwd=d, capture_output=True,
+                                              text=True, env=dict(self.env, PYCEMIT_PYTHON=python))
+                        pycs = pycs_in(d)
+                        names = [f for _, f, _ in self.compare(python, [[pycs[k], pycs[k]] for k in sorted(pycs)])]
+                        seen[who] = (proc.returncode, proc.stdout, proc.stderr, sorted(pycs), names)
+                    self.assertEqual(seen["dropin"], seen["cpython"])
+                    self.assertTrue(seen["dropin"][3] or "-qq" in case)
 
     def test_debian_py_compile_on_stdin(self):
         for python in self.pythons:

@@ -13,6 +13,7 @@
 #include <iostream>
 #include <memory>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -516,7 +517,7 @@ int compileall_main(const std::vector<std::string>& args, TargetInterpreter targ
   const std::vector<ToolOutcome> outcomes = run_tool_pipeline(run.sources_, settings, target);
 
   bool success = true;
-  std::vector<bool> printed(run.sources_.size(), false);
+  std::set<std::string> printed;  // a file named twice is compiled once: the second time it is current
   std::string out;
   for (const auto& e : run.events_) {
     if (e.kind == Event::Text) {
@@ -525,9 +526,8 @@ int compileall_main(const std::vector<std::string>& args, TargetInterpreter targ
     }
     const ToolOutcome& o = outcomes[e.source];
     if (o.failed) success = false;
-    if (!o.compiled || printed[e.source]) continue;
-    printed[e.source] = true;
     const std::string& fullname = run.sources_[e.source].path;
+    if (!o.compiled || !printed.insert(absolute_path(fullname)).second) continue;
     if (a.quiet == 0) out += "Compiling " + python_repr(fullname) + "...\n";
     if (!o.failed || a.quiet >= 2) continue;
     out += a.quiet ? "*** Error compiling " + python_repr(fullname) + "...\n" : std::string("*** ");
