@@ -1,7 +1,7 @@
 # Install rules and the CMake package of pycemit, included by the top-level
 # CMakeLists.txt after add_subdirectory(tool).
 #
-#   cmake --install <build> [--prefix P]   installs bin/pycemit and
+#   cmake --install <build> [--prefix P]   installs bin/pycemit, bin/pycemit-python (a symlink) and
 #     <libdir>/cmake/PycEmit/{PycEmitConfig,PycEmitConfigVersion,PycEmit}.cmake,
 #     so that find_package(PycEmit CONFIG REQUIRED) works from P (component "PycEmit").
 #   add_subdirectory(pycemit) / FetchContent_MakeAvailable(pycemit) gives the
@@ -15,6 +15,10 @@ set(PYCEMIT_INSTALL_CMAKEDIR "${CMAKE_INSTALL_LIBDIR}/cmake/PycEmit"
 
 if(PYCEMIT_INSTALL)
   install(TARGETS pycemit RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}" COMPONENT PycEmit)
+  # bin/pycemit-python -> pycemit: the drop-in for `python -m compileall|py_compile` (docs/compileall.md).
+  install(CODE "execute_process(COMMAND \"\${CMAKE_COMMAND}\" -E create_symlink pycemit
+                  \"\$ENV{DESTDIR}\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_BINDIR}/pycemit-python\")"
+          COMPONENT PycEmit)
 
   set(PYCEMIT_CONFIG_BINDIR "${CMAKE_INSTALL_BINDIR}")
   configure_package_config_file(
