@@ -264,7 +264,10 @@ std::string python_repr(const std::string& bytes) {
 std::vector<ToolOutcome> run_tool_pipeline(const std::vector<ToolSource>& sources, const ToolSettings& settings,
                                            const TargetInterpreter& target) {
   std::vector<ToolOutcome> outcomes(sources.size());
-  if (sources.empty()) return outcomes;
+  if (sources.empty()) {
+    if (settings.stats) write_stats(*settings.stats, CompileStats{});
+    return outcomes;
+  }
 
   CompileOptions o;
   o.python = target.python;
