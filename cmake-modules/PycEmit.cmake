@@ -36,10 +36,13 @@ Commands
                         [ALL])
 
   Adds a custom target ``<target>`` that writes the pycs of ``SOURCES`` into
-  ``${CMAKE_CURRENT_BINARY_DIR}/pycemit/<target>/``, one custom command per
-  source, each pyc a declared output of its source's command: Ninja and Make
-  rewrite the pycs of an edited source and nothing else, and a build with
-  nothing changed does nothing. With ``INSTALL_DESTINATION``, :command:`install`
+  ``${CMAKE_CURRENT_BINARY_DIR}/pycemit/<target>/``, every pyc a declared
+  output. With Ninja, one command runs one ``pycemit compile`` for the whole
+  target (its outputs: every pyc; its inputs: every source), in the job pool
+  ``PYCEMIT_JOB_POOL``; pycemit rewrites the pycs of changed sources only and
+  Ninja restats the others. Make has no restat, so Makefile generators get one
+  command per source. Either way the pycs of an edited source are rewritten
+  and nothing else, and a build with nothing changed does nothing. With ``INSTALL_DESTINATION``, :command:`install`
   rules place the pycs (and the sources, unless ``SOURCELESS``) there, and the
   path embedded in every pyc (``co_filename``, what tracebacks show) is the
   installed path ``${CMAKE_INSTALL_PREFIX}/<dir>/<path relative to SOURCE_ROOT>``:
@@ -138,10 +141,24 @@ Variables
 ``PYCEMIT_HOST_CMAKE_ARGS``
   Extra arguments for configuring that host copy (for example
   ``-DCMAKE_CXX_COMPILER_LAUNCHER=ccache`` or ``-DOPENSSL_ROOT_DIR=...``).
+
+``PYCEMIT_JOBS``
+  Interpreter processes of each pycemit run (cache variable; default ``0``:
+  one per usable core).
+
+``PYCEMIT_JOB_POOL``
+  The Ninja job pool of the commands (cache variable; default ``pycemit``,
+  added to the global :prop_gbl:`JOB_POOLS` with depth 1 unless it is there
+  already; empty: no pool). At most that many pycemit runs at once, each on
+  ``PYCEMIT_JOBS`` cores.
+
+``PYCEMIT_VERBOSE``
+  Cache option (default ``OFF``): the commands name every output and what
+  happened to it (``wrote``, ``unchanged``) in the build's log.
 #]=======================================================================]
 
 if(CMAKE_VERSION VERSION_LESS 3.20)
-  message(FATAL_ERROR "PycEmit.cmake needs CMake 3.20 or later (string(JSON), cmake_path), "
+  message(FATAL_ERROR "PycEmit.cmake needs CMake 3.20 or later (cmake_path), "
                       "this is ${CMAKE_VERSION}")
 endif()
 include_guard(GLOBAL)
@@ -149,6 +166,12 @@ include_guard(GLOBAL)
 # NEW behaviour for every policy up to CMake 4.3 (or the running version, if older), the
 # versions tested (3.25 and 4.3; tests/integration/test_cmake*.py).
 cmake_policy(VERSION 3.20...4.3)
+
+set(PYCEMIT_JOBS 0 CACHE STRING
+    "Interpreter processes of each pycemit run of add_python_bytecode (0: one per usable core)")
+set(PYCEMIT_JOB_POOL pycemit CACHE STRING
+    "Ninja job pool of the add_python_bytecode commands (defined with depth 1 unless JOB_POOLS has it; empty: none)")
+option(PYCEMIT_VERBOSE "add_python_bytecode commands name every output and what happened to it" OFF)
 
 # The pycemit program for planning (configure time) and compiling (build time):
 # one absolute path, so plan and compile always agree. Sets ${out_var}.
@@ -389,15 +412,20 @@ function(add_python_bytecode target)
   endif()
   string(REGEX REPLACE "(.)/$" "\\1" source_root "${source_root}")
 
-  # Sources: absolute, below SOURCE_ROOT, existing or GENERATED.
+  # Sources: absolute, below SOURCE_ROOT, existing or GENERATED. Linear in
+  # their number: duplicates are found through one variable per source, not by
+  # searching a list.
   set(sources "")
   set(generated "")
+  set(existing "")
   foreach(given IN LISTS arg_SOURCES)
     cmake_path(ABSOLUTE_PATH given BASE_DIRECTORY "${CMAKE_CURRENT_SOURCE_DIR}" NORMALIZE
                OUTPUT_VARIABLE source)
-    if(source IN_LIST sources)
+    string(MD5 key "${source}")
+    if(DEFINED _pycemit_seen_${key})
       continue()
     endif()
+    set(_pycemit_seen_${key} TRUE)
     cmake_path(IS_PREFIX source_root "${source}" NORMALIZE inside)
     if(NOT inside OR source STREQUAL source_root)
       message(FATAL_ERROR "${fn}: SOURCES ${given} is not below SOURCE_ROOT ${source_root}")
@@ -406,7 +434,9 @@ function(add_python_bytecode target)
       message(FATAL_ERROR "${fn}: SOURCES ${given} is a directory: list the files (for example with "
                           "file(GLOB_RECURSE ... CONFIGURE_DEPENDS ...))")
     endif()
-    if(NOT EXISTS "${source}")
+    if(EXISTS "${source}")
+      list(APPEND existing "${source}")
+    else()
       get_source_file_property(is_generated "${source}" GENERATED)
       if(NOT is_generated)
         message(FATAL_ERROR "${fn}: SOURCES ${given} does not exist (a file written during the "
@@ -416,6 +446,10 @@ function(add_python_bytecode target)
     endif()
     list(APPEND sources "${source}")
   endforeach()
+  if(sources MATCHES "[][\n\t]")
+    message(FATAL_ERROR "${fn}: SOURCES: a path holding a bracket, tab or newline cannot be passed "
+                        "through CMake lists and pycemit's path lists")
+  endif()
 
   # Run-time location of SOURCE_ROOT: the embedded path's base and what the
   # prefix layout is named after.
@@ -452,62 +486,50 @@ function(add_python_bytecode target)
   endif()
   list(APPEND options --output-root "${output_root}")
 
+  # The sources go to pycemit as a path list (@FILE, one path a line): no
+  # command-line length limit, whatever their number. Rewritten only when the
+  # list changes, so that its mtime says when it did.
+  set(source_list "${work}/${target}.sources")
+  list(JOIN sources "\n" text)
+  _pycemit_write_if_changed("${source_list}" "${text}\n")
+
   # Sources written during the build are planned as empty stand-ins at the same
   # relative path (names depend on the path only), then compiled for real.
   set(stand_in_root "${work}/${target}.stand-ins")
-  file(REMOVE_RECURSE "${stand_in_root}")
-  set(plan_args "")
-  foreach(source IN LISTS sources)
-    if(source IN_LIST generated)
-      continue()
+  if(EXISTS "${stand_in_root}")
+    file(REMOVE_RECURSE "${stand_in_root}")
+  endif()
+  if(existing)
+    set(plan_list "${source_list}")
+    if(generated)
+      set(plan_list "${work}/${target}.planned-sources")
+      list(JOIN existing "\n" text)
+      _pycemit_write_if_changed("${plan_list}" "${text}\n")
     endif()
-    list(APPEND plan_args "${source}")
-  endforeach()
-  if(plan_args)
-    _pycemit_plan("${fn}" "${pycemit}" "${source_root}" "${options}" "${plan_args}" plan)
-    string(JSON cache_tag GET "${plan}" cache_tag)
+    _pycemit_plan("${fn}" "${pycemit}" "${source_root}" "${options}" "${plan_list}" plan)
+    _pycemit_read_plan("${plan}")
   endif()
   if(generated)
+    set(stand_ins "")
     foreach(source IN LISTS generated)
       cmake_path(RELATIVE_PATH source BASE_DIRECTORY "${source_root}" OUTPUT_VARIABLE rel)
       file(WRITE "${stand_in_root}/${rel}" "")
       list(APPEND stand_ins "${stand_in_root}/${rel}")
     endforeach()
+    list(JOIN stand_ins "\n" text)
+    file(WRITE "${stand_in_root}.list" "${text}\n")
     # Where the real sources are at run time, so that every layout names the same outputs.
     set(stand_in_options "${options}")
     if(NOT install_root)
       list(APPEND stand_in_options --install-root "${source_root}")
     endif()
-    _pycemit_plan("${fn}" "${pycemit}" "${stand_in_root}" "${stand_in_options}" "${stand_ins}" generated_plan)
-    string(JSON cache_tag GET "${generated_plan}" cache_tag)
+    _pycemit_plan("${fn}" "${pycemit}" "${stand_in_root}" "${stand_in_options}" "${stand_in_root}.list"
+                  generated_plan)
+    _pycemit_read_plan("${generated_plan}")
   endif()
 
-  # relative path -> outputs, from the plan(s).
-  foreach(document IN ITEMS plan generated_plan)
-    if(NOT DEFINED ${document})
-      continue()
-    endif()
-    string(JSON count LENGTH "${${document}}" sources)
-    if(count EQUAL 0)
-      continue()
-    endif()
-    math(EXPR last "${count} - 1")
-    foreach(i RANGE ${last})
-      string(JSON rel GET "${${document}}" sources ${i} relative)
-      string(JSON n LENGTH "${${document}}" sources ${i} outputs)
-      math(EXPR n_last "${n} - 1")
-      set(outs "")
-      foreach(j RANGE ${n_last})
-        string(JSON path GET "${${document}}" sources ${i} outputs ${j} path)
-        list(APPEND outs "${path}")
-      endforeach()
-      string(MD5 key "${rel}")
-      set(outputs_${key} "${outs}")
-    endforeach()
-  endforeach()
-
   # ---- Build rules ------------------------------------------------------------
-  # Every setting in one file that each command depends on, rewritten only when
+  # Every setting in one file that the commands depend on, rewritten only when
   # its content changes. Ninja and Make already rerun a command whose line
   # changed; this also covers what no command line shows: the interpreter's real
   # path (a re-pointed python3 symlink).
@@ -518,64 +540,106 @@ function(add_python_bytecode target)
   # Re-plan when the interpreter is replaced (an upgrade may change the cache tag).
   set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${python_real}")
 
-  set(compile_flags -q --jobs 1)
+  set(compile_flags "")
+  if(PYCEMIT_VERBOSE)
+    list(APPEND compile_flags -v)
+  else()
+    list(APPEND compile_flags -q)
+  endif()
   if(arg_HARDLINK_DUPES)
     list(APPEND compile_flags --hardlink-dupes)
   endif()
-  # Make does not know an output that kept its mtime (pycemit leaves pycs that
-  # already hold the right bytes alone) is up to date; Ninja does (restat).
-  set(touch_outputs FALSE)
-  if(NOT CMAKE_GENERATOR MATCHES "Ninja")
-    set(touch_outputs TRUE)
-  endif()
 
+  # Every source's outputs, in the order of SOURCES; the install lists.
   set(all_outputs "")
   set(link_sets "")
+  set(last_out_dir "")
+  string(LENGTH "${source_root}/" root_length)
+  if(source_root STREQUAL "/")
+    set(root_length 1)
+  endif()
   foreach(source IN LISTS sources)
-    cmake_path(RELATIVE_PATH source BASE_DIRECTORY "${source_root}" OUTPUT_VARIABLE rel)
+    string(SUBSTRING "${source}" ${root_length} -1 rel)
     string(MD5 key "${rel}")
-    if(NOT DEFINED outputs_${key})
+    if(NOT DEFINED _pycemit_outputs_${key})
       message(FATAL_ERROR "${fn}: pycemit planned nothing for SOURCES ${source} (is it a Python source?)")
     endif()
-    set(outs "${outputs_${key}}")
-    set(extra "")
-    if(touch_outputs)
-      set(extra COMMAND "${CMAKE_COMMAND}" -E touch_nocreate ${outs})
-    endif()
-    add_custom_command(
-      OUTPUT ${outs}
-      COMMAND "${pycemit}" compile ${compile_flags} ${options} --source-root "${source_root}" "${source}"
-      ${extra}
-      DEPENDS "${source}" "${settings_file}" "${pycemit}"
-      COMMENT "Compiling Python bytecode (${cache_tag}) for ${rel}"
-      VERBATIM)
+    set(outs "${_pycemit_outputs_${key}}")
     list(APPEND all_outputs ${outs})
-
-    # Install locations, grouped by destination directory.
-    if(DEFINED arg_INSTALL_DESTINATION)
-      foreach(out IN LISTS outs)
-        cmake_path(RELATIVE_PATH out BASE_DIRECTORY "${output_root}" OUTPUT_VARIABLE out_rel)
-        cmake_path(GET out_rel PARENT_PATH out_dir)
+    if(NOT DEFINED arg_INSTALL_DESTINATION)
+      continue()
+    endif()
+    # Install locations, grouped by destination directory (one install(FILES)
+    # per directory); consecutive outputs mostly share theirs.
+    foreach(out IN LISTS outs)
+      cmake_path(GET out PARENT_PATH out_dir)
+      if(NOT out_dir STREQUAL last_out_dir)
+        set(last_out_dir "${out_dir}")
+        cmake_path(RELATIVE_PATH out_dir BASE_DIRECTORY "${output_root}" OUTPUT_VARIABLE out_rel_dir)
         if(layout STREQUAL "PREFIX")
-          set(dest "${pycache_prefix}/${out_dir}")
+          set(dest "${pycache_prefix}/${out_rel_dir}")
         else()
-          set(dest "${arg_INSTALL_DESTINATION}/${out_dir}")
+          set(dest "${arg_INSTALL_DESTINATION}/${out_rel_dir}")
         endif()
-        _pycemit_add_to_group("${dest}" "${out}")
-      endforeach()
-      if(NOT layout STREQUAL "SOURCELESS")
-        cmake_path(GET rel PARENT_PATH rel_dir)
-        _pycemit_add_to_group("${arg_INSTALL_DESTINATION}/${rel_dir}" "${source}")
+        _pycemit_install_group(dest_key "${dest}")
       endif()
-      if(arg_HARDLINK_DUPES)
-        list(LENGTH outs n)
-        if(n GREATER 1)
-          list(APPEND link_sets "${outs}")
-          list(APPEND link_sets "|")
-        endif()
+      list(APPEND _pycemit_install_${dest_key} "${out}")
+    endforeach()
+    if(NOT layout STREQUAL "SOURCELESS")
+      cmake_path(GET rel PARENT_PATH rel_dir)
+      _pycemit_install_group(source_key "${arg_INSTALL_DESTINATION}/${rel_dir}")
+      list(APPEND _pycemit_install_${source_key} "${source}")
+    endif()
+    if(arg_HARDLINK_DUPES)
+      list(LENGTH outs n)
+      if(n GREATER 1)
+        list(APPEND link_sets "${outs}" "|")
       endif()
     endif()
   endforeach()
+
+  if(CMAKE_GENERATOR MATCHES "Ninja")
+    # One command for the whole target, one pycemit run: its outputs are every
+    # pyc, it depends on every source. pycemit rewrites only the pycs of
+    # changed sources and leaves the others (and their mtimes) alone; CMake
+    # marks custom commands `restat = 1` for Ninja, so Ninja sees the untouched
+    # outputs as up to date and records that. One run compiles on every core,
+    # so the runs of all targets share one job pool (depth 1 by default).
+    set(pool "")
+    if(PYCEMIT_JOB_POOL)
+      set(pool JOB_POOL "${PYCEMIT_JOB_POOL}")
+      get_property(pools GLOBAL PROPERTY JOB_POOLS)
+      if(NOT pools MATCHES "(^|;)${PYCEMIT_JOB_POOL}=")
+        set_property(GLOBAL APPEND PROPERTY JOB_POOLS "${PYCEMIT_JOB_POOL}=1")
+      endif()
+    endif()
+    list(LENGTH sources count)
+    add_custom_command(
+      OUTPUT ${all_outputs}
+      COMMAND "${pycemit}" compile ${compile_flags} --jobs ${PYCEMIT_JOBS} ${options}
+              --source-root "${source_root}" "@${source_list}"
+      DEPENDS ${sources} "${source_list}" "${settings_file}" "${pycemit}"
+      COMMENT "Compiling Python bytecode (${cache_tag}) for ${target}: ${count} sources"
+      ${pool}
+      VERBATIM)
+  else()
+    # Make has no restat: an output pycemit left alone stays older than its
+    # edited neighbour's source, and one command for all would run on every
+    # build. So one command per source, which touches its outputs.
+    foreach(source IN LISTS sources)
+      string(SUBSTRING "${source}" ${root_length} -1 rel)
+      string(MD5 key "${rel}")
+      set(outs "${_pycemit_outputs_${key}}")
+      add_custom_command(
+        OUTPUT ${outs}
+        COMMAND "${pycemit}" compile ${compile_flags} --jobs 1 ${options} --source-root "${source_root}"
+                "${source}"
+        COMMAND "${CMAKE_COMMAND}" -E touch_nocreate ${outs}
+        DEPENDS "${source}" "${settings_file}" "${pycemit}"
+        COMMENT "Compiling Python bytecode (${cache_tag}) for ${rel}"
+        VERBATIM)
+    endforeach()
+  endif()
 
   if(arg_ALL)
     set(all ALL)
@@ -605,14 +669,9 @@ function(add_python_bytecode target)
                           \"\${CMAKE_INSTALL_PREFIX}\" [==[: configure with that prefix instead.]==])
         endif()" ${component})
     endif()
-    get_property(groups DIRECTORY PROPERTY _PYCEMIT_INSTALL_GROUPS)
-    foreach(group IN LISTS groups)
-      get_property(dest DIRECTORY PROPERTY _PYCEMIT_GROUP_${group}_DEST)
-      get_property(files DIRECTORY PROPERTY _PYCEMIT_GROUP_${group}_FILES)
-      install(FILES ${files} DESTINATION "${dest}" ${component})
-      set_property(DIRECTORY PROPERTY _PYCEMIT_GROUP_${group}_FILES "")
+    foreach(key IN LISTS _pycemit_install_keys)
+      install(FILES ${_pycemit_install_${key}} DESTINATION "${_pycemit_install_dest_${key}}" ${component})
     endforeach()
-    set_property(DIRECTORY PROPERTY _PYCEMIT_INSTALL_GROUPS "")
     if(link_sets)
       _pycemit_install_hardlinks("${output_root}" "${layout}" "${arg_INSTALL_DESTINATION}"
                                  "${pycache_prefix}" "${link_sets}" "${component}")
@@ -620,11 +679,12 @@ function(add_python_bytecode target)
   endif()
 endfunction()
 
-# Runs `pycemit plan`; sets ${out_var} to its JSON.
-function(_pycemit_plan fn pycemit source_root options sources out_var)
+# Runs `pycemit plan --format lines` on the sources listed in `source_list`;
+# sets ${out_var} to its output.
+function(_pycemit_plan fn pycemit source_root options source_list out_var)
   execute_process(
-    COMMAND "${pycemit}" plan ${options} --source-root "${source_root}" ${sources}
-    OUTPUT_VARIABLE json ERROR_VARIABLE err RESULT_VARIABLE rc)
+    COMMAND "${pycemit}" plan --format lines ${options} --source-root "${source_root}" "@${source_list}"
+    OUTPUT_VARIABLE text ERROR_VARIABLE err RESULT_VARIABLE rc)
   if(rc EQUAL 3)
     message(FATAL_ERROR "${fn}: PYTHON: pycemit cannot use this interpreter:\n${err}")
   elseif(NOT rc EQUAL 0)
@@ -632,22 +692,38 @@ function(_pycemit_plan fn pycemit source_root options sources out_var)
     message(FATAL_ERROR "${fn}: pycemit plan failed (exit ${rc}) for SOURCES below ${source_root}:\n"
                         "${err}(settings: ${shown})")
   endif()
-  set(${out_var} "${json}" PARENT_SCOPE)
+  set(${out_var} "${text}" PARENT_SCOPE)
 endfunction()
 
-# Groups files by install destination (one install(FILES) per directory).
-# The grouping lives in directory properties of the calling directory.
-function(_pycemit_add_to_group dest file)
-  cmake_path(SET dest NORMALIZE "${dest}")
-  string(REGEX REPLACE "(.)/$" "\\1" dest "${dest}")
-  string(MD5 group "${dest}")
-  get_property(groups DIRECTORY PROPERTY _PYCEMIT_INSTALL_GROUPS)
-  if(NOT group IN_LIST groups)
-    set_property(DIRECTORY APPEND PROPERTY _PYCEMIT_INSTALL_GROUPS "${group}")
-    set_property(DIRECTORY PROPERTY _PYCEMIT_GROUP_${group}_DEST "${dest}")
+# Reads the output of `pycemit plan --format lines` in one pass (a macro: it
+# sets the caller's variables): `cache_tag`, and for each source
+# `_pycemit_outputs_<MD5 of its relative path>`, the list of its outputs.
+macro(_pycemit_read_plan text)
+  string(REPLACE "\n" ";" _pycemit_lines "${text}")
+  foreach(_pycemit_line IN LISTS _pycemit_lines)
+    string(REPLACE "\t" ";" _pycemit_fields "${_pycemit_line}")
+    list(POP_FRONT _pycemit_fields _pycemit_rel)
+    if(_pycemit_rel STREQUAL "cache_tag")
+      set(cache_tag "${_pycemit_fields}")
+    else()
+      string(MD5 _pycemit_key "${_pycemit_rel}")
+      set(_pycemit_outputs_${_pycemit_key} "${_pycemit_fields}")
+    endif()
+  endforeach()
+endmacro()
+
+# The key of the install group for destination `dest` (a macro: the groups are
+# the caller's variables `_pycemit_install_keys`, `_pycemit_install_dest_<key>`
+# and `_pycemit_install_<key>`, the files).
+macro(_pycemit_install_group out_var dest)
+  cmake_path(SET _pycemit_dest NORMALIZE "${dest}")
+  string(REGEX REPLACE "(.)/$" "\\1" _pycemit_dest "${_pycemit_dest}")
+  string(MD5 ${out_var} "${_pycemit_dest}")
+  if(NOT DEFINED _pycemit_install_dest_${${out_var}})
+    set(_pycemit_install_dest_${${out_var}} "${_pycemit_dest}")
+    list(APPEND _pycemit_install_keys ${${out_var}})
   endif()
-  set_property(DIRECTORY APPEND PROPERTY _PYCEMIT_GROUP_${group}_FILES "${file}")
-endfunction()
+endmacro()
 
 # install() copies files, so the hard links HARDLINK_DUPES made in the build tree
 # would become copies: after the copy, identical installed levels of one source
