@@ -221,18 +221,27 @@ class NinjaTest(CMakeTestBase):
         self.assertNotIn("WARNING", installed.output)
         self.check_pycache_install(python, src, build, [0, 1, 2], "checked-hash", destdir)
 
-        # A syntax error fails the build with pycemit's file:line:col message,
-        # and touches no other pyc.
+        # A syntax error fails the build with pycemit's file:line:col message and
+        # keeps that source's existing pycs; a source edited at the same time (in
+        # the same pycemit run, with Ninja) is still compiled, and no other pyc is
+        # touched.
         with open(summary) as f:
             good = f.read()
         self.edit(summary, "\ndef broken(:\n    pass\n")
+        csvfile = os.path.join(src, "src", "inventory", "io", "csvfile.py")
+        self.edit(csvfile, "\nALSO_EDITED = True\n")
         failed = cmk.build(build, check=False)
         self.assertNotEqual(failed.returncode, 0)
         self.assertRegex(failed.output, re.escape(summary) + r":\d+:\d+: SyntaxError: ")
-        self.assertEqual(cmk.mtimes(all_pycs), after)
+        self.assertEqual(self.compiled(failed.output), ["inventory/io/csvfile.py"])
+        broken = cmk.mtimes(all_pycs)
+        self.assertEqual(sorted(p for p in all_pycs if broken[p] != after[p]),
+                         sorted(outputs["inventory/io/csvfile.py"].values()))
         with open(summary, "w") as f:
             f.write(good)
-        cmk.build(build)
+        fixed = cmk.build(build)
+        self.assertEqual(self.compiled(fixed.output), [])  # its pycs were never replaced
+        self.assertEqual(cmk.mtimes(all_pycs), broken)
         self.assertIn("ninja: no work to do", cmk.build(build).output)
 
     def test_changed_settings_rebuild(self):
