@@ -183,6 +183,7 @@ class NinjaTest(CMakeTestBase):
         self.assertEqual(self.compiled(first.output), sorted(cmk.EXAMPLE_SOURCES))
         outputs = self.assert_outputs(python, build, [0, 1, 2])
         all_pycs = [p for by_level in outputs.values() for p in by_level.values()]
+        self.assert_one_command(build, all_pycs)
         # The build tree's pycs already embed the installed path.
         self.assert_embedded(python, outputs, self.install_root(python), "checked-hash")
         self.assert_no_leaks(all_pycs, build, src)
@@ -243,6 +244,26 @@ class NinjaTest(CMakeTestBase):
         self.assertEqual(self.compiled(fixed.output), [])  # its pycs were never replaced
         self.assertEqual(cmk.mtimes(all_pycs), broken)
         self.assertIn("ninja: no work to do", cmk.build(build).output)
+
+    def assert_one_command(self, build, all_pycs):
+        """build.ninja has one pycemit command for the target: every pyc is one of its
+        outputs, it is restat, in the job pool `pycemit` of depth 1, and its sources come
+        from a path list, not its command line."""
+        with open(os.path.join(build, "build.ninja")) as f:
+            ninja = f.read()
+        edges = [e for e in ninja.split("\n\n") if " compile " in e and "pycemit" in e]
+        self.assertEqual(len(edges), 1, edges)
+        edge = edges[0]
+        outputs = edge.split(":", 1)[0]
+        for pyc in all_pycs:
+            self.assertIn(os.path.relpath(pyc, build).replace(" ", "$ "), outputs)
+        self.assertRegex(edge, r"\n  restat = 1\b")
+        self.assertRegex(edge, r"\n  pool = pycemit\b")
+        command = re.search(r"\n  COMMAND = (.*)", edge).group(1)
+        self.assertIn("@" + os.path.join(build, "pycemit", "inventory_bytecode.sources"), command)
+        self.assertNotIn("model.py", command)
+        with open(os.path.join(build, "CMakeFiles", "rules.ninja")) as f:
+            self.assertRegex(f.read(), r"\npool pycemit\n  depth = 1\n")
 
     def test_changed_settings_rebuild(self):
         python, other = self.python, self.other_python
