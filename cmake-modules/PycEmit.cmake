@@ -420,6 +420,9 @@ function(add_python_bytecode target)
     set(all "")
   endif()
   add_custom_target(${target} ${all} DEPENDS ${all_outputs})
+  if(NOT CMAKE_GENERATOR MATCHES "Ninja")  # the one pycemit run before the per-source checks
+    add_dependencies(${target} ${target}_pycemit_run)
+  endif()
   set_target_properties(${target} PROPERTIES PYCEMIT_OUTPUTS "${all_outputs}"
                                              PYCEMIT_OUTPUT_DIR "${output_root}"
                                              PYCEMIT_CACHE_TAG "${cache_tag}")

@@ -1,7 +1,8 @@
 # Part of pycemit: cmake-modules/PycEmit/Rules.cmake, a helper of PycEmit.cmake (the
 # documented front door; include that, not this). The build rules: with Ninja one
 # command per target, one pycemit run writing every pyc of it; with generators without
-# restat (Make) one command per source. Why: docs/cmake.md, "Builds".
+# restat (Make) that run in a target of its own, then one command per source for the
+# pycs it left older than their sources. Why: docs/cmake.md, "Builds".
 include_guard(GLOBAL)
 
 # The Ninja job pool of the commands (PYCEMIT_JOB_POOL): defined with depth 1 unless
@@ -62,8 +63,29 @@ function(_pycemit_add_build_rules target pycemit cache_tag source_root options s
   endif()
 
   # Make has no restat: an output pycemit left alone stays older than its edited
-  # neighbour's source, and one command for all would run on every build (or touch
-  # every pyc). So one command per source, which touches its outputs.
+  # neighbour's source, so one command for all would run on every build (or touch
+  # every pyc). So two steps. First one pycemit run for the whole target, in a target
+  # of its own (<target>_pycemit_run) whose output is a stamp: it compiles what is
+  # stale, on every core, and leaves the rest alone. Then one command per source,
+  # run only where a pyc is still older than its source (a source touched but not
+  # changed): pycemit finds it up to date (no interpreter) and the command touches
+  # its outputs, so that Make sees them up to date too.
+  if(TARGET ${target}_pycemit_run)
+    message(FATAL_ERROR "add_python_bytecode(${target}): a target named ${target}_pycemit_run already exists "
+                        "(with this generator, add_python_bytecode adds it for the pycemit run)")
+  endif()
+  list(LENGTH sources count)
+  set(stamp "${source_list}.stamp")
+  add_custom_command(
+    OUTPUT "${stamp}"
+    COMMAND "${pycemit}" compile ${flags} --jobs ${PYCEMIT_JOBS} ${options} --source-root "${source_root}"
+            "@${source_list}"
+    COMMAND "${CMAKE_COMMAND}" -E touch "${stamp}"
+    DEPENDS ${sources} "${source_list}" "${settings_file}" "${pycemit}"
+    COMMENT "Compiling Python bytecode (${cache_tag}) for ${target}: ${count} sources"
+    VERBATIM)
+  add_custom_target(${target}_pycemit_run DEPENDS "${stamp}")
+
   string(LENGTH "${source_root}/" root_length)
   if(source_root STREQUAL "/")
     set(root_length 1)
@@ -77,7 +99,7 @@ function(_pycemit_add_build_rules target pycemit cache_tag source_root options s
       COMMAND "${pycemit}" compile ${flags} --jobs 1 ${options} --source-root "${source_root}" "${source}"
       COMMAND "${CMAKE_COMMAND}" -E touch_nocreate ${outs}
       DEPENDS "${source}" "${settings_file}" "${pycemit}"
-      COMMENT "Compiling Python bytecode (${cache_tag}) for ${rel}"
+      COMMENT "Checking Python bytecode (${cache_tag}) of ${rel}"
       VERBATIM)
   endforeach()
 endfunction()
