@@ -44,9 +44,12 @@ Commands
   output. With Ninja, one command runs one ``pycemit compile`` for the whole
   target (its outputs: every pyc; its inputs: every source), in the job pool
   ``PYCEMIT_JOB_POOL``; pycemit rewrites the pycs of changed sources only and
-  Ninja restats the others. Make has no restat, so Makefile generators get one
-  command per source. Either way the pycs of an edited source are rewritten
-  and nothing else, and a build with nothing changed does nothing. With ``INSTALL_DESTINATION``, :command:`install`
+  Ninja restats the others. Make has no restat: with Makefile (and other
+  non-Ninja) generators the same run is the command of a target of its own,
+  ``<target>_pycemit_run``, followed by one command per source that only runs
+  (and touches its pycs) where a pyc is still older than its source. Either
+  way the pycs of an edited source are rewritten and nothing else, and a build
+  with nothing changed does nothing. With ``INSTALL_DESTINATION``, :command:`install`
   rules place the pycs (and the sources, unless ``SOURCELESS``) there, and the
   path embedded in every pyc (``co_filename``, what tracebacks show) is the
   installed path ``${CMAKE_INSTALL_PREFIX}/<dir>/<path relative to SOURCE_ROOT>``:
