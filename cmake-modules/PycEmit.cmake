@@ -182,6 +182,7 @@ set(PYCEMIT_JOBS 0 CACHE STRING
 set(PYCEMIT_JOB_POOL pycemit CACHE STRING
     "Ninja job pool of the add_python_bytecode commands (defined with depth 1 unless JOB_POOLS has it; empty: none)")
 option(PYCEMIT_VERBOSE "add_python_bytecode commands name every output and what happened to it" OFF)
+
 include("${CMAKE_CURRENT_LIST_DIR}/PycEmit/Tool.cmake")
 include("${CMAKE_CURRENT_LIST_DIR}/PycEmit/Plan.cmake")
 include("${CMAKE_CURRENT_LIST_DIR}/PycEmit/Rules.cmake")
