@@ -96,7 +96,7 @@ def install(build_dir, destdir=None, prefix=None, component=None, config=None):
 
 
 def install_package(prefix):
-    """Installs the PycEmit package (pycemit, PycEmitConfig*.cmake, PycEmit.cmake)
+    """Installs the PycEmit package (pycemit, PycEmitConfig*.cmake, PycEmit.cmake and PycEmit/*.cmake)
     from the build tree of $PYCEMIT_BIN into `prefix`, as `cmake --install` does
     for users. Returns the installed pycemit."""
     build_dir = os.path.dirname(os.path.abspath(lib.PYCEMIT))
