@@ -1,4 +1,8 @@
 # Part of pycemit: cmake-modules/PycEmit.cmake, installed with the PycEmit CMake package.
+# The documented front door (reference below); the helpers it includes are in
+# PycEmit/ beside it: Tool.cmake (the pycemit program and the interpreter),
+# Plan.cmake (`pycemit plan` and its errors), Rules.cmake (build rules) and
+# Install.cmake (install rules).
 
 #[=======================================================================[.rst:
 PycEmit
@@ -36,10 +40,16 @@ Commands
                         [ALL])
 
   Adds a custom target ``<target>`` that writes the pycs of ``SOURCES`` into
-  ``${CMAKE_CURRENT_BINARY_DIR}/pycemit/<target>/``, one custom command per
-  source, each pyc a declared output of its source's command: Ninja and Make
-  rewrite the pycs of an edited source and nothing else, and a build with
-  nothing changed does nothing. With ``INSTALL_DESTINATION``, :command:`install`
+  ``${CMAKE_CURRENT_BINARY_DIR}/pycemit/<target>/``, every pyc a declared
+  output. With Ninja, one command runs one ``pycemit compile`` for the whole
+  target (its outputs: every pyc; its inputs: every source), in the job pool
+  ``PYCEMIT_JOB_POOL``; pycemit rewrites the pycs of changed sources only and
+  Ninja restats the others. Make has no restat: with Makefile (and other
+  non-Ninja) generators the same run is the command of a target of its own,
+  ``<target>_pycemit_run``, followed by one command per source that only runs
+  (and touches its pycs) where a pyc is still older than its source. Either
+  way the pycs of an edited source are rewritten and nothing else, and a build
+  with nothing changed does nothing. With ``INSTALL_DESTINATION``, :command:`install`
   rules place the pycs (and the sources, unless ``SOURCELESS``) there, and the
   path embedded in every pyc (``co_filename``, what tracebacks show) is the
   installed path ``${CMAKE_INSTALL_PREFIX}/<dir>/<path relative to SOURCE_ROOT>``:
@@ -119,6 +129,9 @@ Commands
   ``PYCEMIT_OUTPUT_DIR`` and ``PYCEMIT_CACHE_TAG``.
 
   Invalid arguments stop the configuration with an error naming the argument.
+  The values of the options (levels, mode, layout, prefix, roots, sources below
+  ``SOURCE_ROOT``, the interpreter) are checked by ``pycemit plan``, whose
+  message is shown under the keywords it is about and their values as given.
   A source that does not compile fails the build with pycemit's
   ``file:line:col: SyntaxError: message``.
 
@@ -138,10 +151,24 @@ Variables
 ``PYCEMIT_HOST_CMAKE_ARGS``
   Extra arguments for configuring that host copy (for example
   ``-DCMAKE_CXX_COMPILER_LAUNCHER=ccache`` or ``-DOPENSSL_ROOT_DIR=...``).
+
+``PYCEMIT_JOBS``
+  Interpreter processes of each pycemit run (cache variable; default ``0``:
+  one per usable core).
+
+``PYCEMIT_JOB_POOL``
+  The Ninja job pool of the commands (cache variable; default ``pycemit``,
+  added to the global :prop_gbl:`JOB_POOLS` with depth 1 unless it is there
+  already; empty: no pool). At most that many pycemit runs at once, each on
+  ``PYCEMIT_JOBS`` cores.
+
+``PYCEMIT_VERBOSE``
+  Cache option (default ``OFF``): the commands name every output and what
+  happened to it (``wrote``, ``unchanged``) in the build's log.
 #]=======================================================================]
 
 if(CMAKE_VERSION VERSION_LESS 3.20)
-  message(FATAL_ERROR "PycEmit.cmake needs CMake 3.20 or later (string(JSON), cmake_path), "
+  message(FATAL_ERROR "PycEmit.cmake needs CMake 3.20 or later (cmake_path), "
                       "this is ${CMAKE_VERSION}")
 endif()
 include_guard(GLOBAL)
@@ -150,145 +177,16 @@ include_guard(GLOBAL)
 # versions tested (3.25 and 4.3; tests/integration/test_cmake*.py).
 cmake_policy(VERSION 3.20...4.3)
 
-# The pycemit program for planning (configure time) and compiling (build time):
-# one absolute path, so plan and compile always agree. Sets ${out_var}.
-function(_pycemit_executable out_var)
-  if(PycEmit_EXECUTABLE)
-    set(exe "${PycEmit_EXECUTABLE}")
-  elseif(TARGET PycEmit::pycemit)
-    get_target_property(imported PycEmit::pycemit IMPORTED)
-    if(imported)
-      get_target_property(exe PycEmit::pycemit IMPORTED_LOCATION)
-    endif()
-  endif()
-  if(NOT exe)
-    get_property(host_source GLOBAL PROPERTY PYCEMIT_HOST_SOURCE_DIR)
-    if(host_source)
-      _pycemit_build_host_tool(exe)
-    endif()
-  endif()
-  if(NOT exe)
-    find_program(PycEmit_EXECUTABLE pycemit DOC "The pycemit program")
-    set(exe "${PycEmit_EXECUTABLE}")
-  endif()
-  if(NOT exe OR NOT EXISTS "${exe}" OR IS_DIRECTORY "${exe}")
-    message(FATAL_ERROR "add_python_bytecode: no pycemit program (found '${exe}'): use "
-                        "find_package(PycEmit CONFIG REQUIRED), add pycemit's sources with "
-                        "add_subdirectory/FetchContent, or set PycEmit_EXECUTABLE")
-  endif()
-  set(${out_var} "${exe}" PARENT_SCOPE)
-endfunction()
+set(PYCEMIT_JOBS 0 CACHE STRING
+    "Interpreter processes of each pycemit run of add_python_bytecode (0: one per usable core)")
+set(PYCEMIT_JOB_POOL pycemit CACHE STRING
+    "Ninja job pool of the add_python_bytecode commands (defined with depth 1 unless JOB_POOLS has it; empty: none)")
+option(PYCEMIT_VERBOSE "add_python_bytecode commands name every output and what happened to it" OFF)
 
-# After add_subdirectory/FetchContent of pycemit's sources, the `pycemit` target
-# is not built yet when add_python_bytecode must plan its outputs. So pycemit is
-# built for the build host (no toolchain file: it runs during the build) into
-# its own tree once per configure, and that one program both plans and compiles.
-# Its incremental rebuild is quick when nothing changed.
-function(_pycemit_build_host_tool out_var)
-  get_property(done GLOBAL PROPERTY PYCEMIT_HOST_EXECUTABLE)
-  if(done)
-    set(${out_var} "${done}" PARENT_SCOPE)
-    return()
-  endif()
-  get_property(source GLOBAL PROPERTY PYCEMIT_HOST_SOURCE_DIR)
-  get_property(binary GLOBAL PROPERTY PYCEMIT_HOST_BINARY_DIR)
-  set(prefix "${binary}/install")
-  set(log "${binary}/build.log")
-  # Lists and paths with spaces survive an initial-cache script.
-  set(cache "")
-  foreach(var IN ITEMS CMAKE_PREFIX_PATH CMAKE_PROGRAM_PATH OPENSSL_ROOT_DIR OpenSSL_ROOT
-                       nlohmann_json_DIR CLI11_DIR CMAKE_MAKE_PROGRAM)
-    if(DEFINED ${var} AND NOT "${${var}}" STREQUAL "")
-      string(APPEND cache "set(${var} [==[${${var}}]==] CACHE STRING \"\")\n")
-    endif()
-  endforeach()
-  if(NOT CMAKE_CROSSCOMPILING AND CMAKE_CXX_COMPILER)
-    string(APPEND cache "set(CMAKE_CXX_COMPILER [==[${CMAKE_CXX_COMPILER}]==] CACHE FILEPATH \"\")\n")
-  endif()
-  set(configure_args -S "${source}" -B "${binary}/build" -G "${CMAKE_GENERATOR}"
-                     -C "${binary}/initial-cache.cmake" -DCMAKE_BUILD_TYPE=Release
-                     -DCMAKE_CONFIGURATION_TYPES=Release -DPYCEMIT_BUILD_TESTS=OFF -DPYCEMIT_INSTALL=ON
-                     -DCMAKE_INSTALL_BINDIR=bin ${PYCEMIT_HOST_CMAKE_ARGS})
-  string(APPEND cache "# configured with: ${configure_args}\n")
-  set(reconfigure TRUE)
-  if(EXISTS "${binary}/build/CMakeCache.txt" AND EXISTS "${binary}/initial-cache.cmake")
-    file(READ "${binary}/initial-cache.cmake" old_cache)
-    if(old_cache STREQUAL cache)
-      set(reconfigure FALSE)  # its build step re-runs CMake itself when pycemit's CMake files change
-    endif()
-  endif()
-  _pycemit_write_if_changed("${binary}/initial-cache.cmake" "${cache}")
-  message(STATUS "PycEmit: building the pycemit host tool in ${binary} (log: ${log})")
-  file(WRITE "${log}" "")
-  if(reconfigure)
-    _pycemit_host_step("${log}" "${CMAKE_COMMAND}" ${configure_args})
-  endif()
-  _pycemit_host_step("${log}" "${CMAKE_COMMAND}" --build "${binary}/build" --config Release --target pycemit)
-  _pycemit_host_step("${log}" "${CMAKE_COMMAND}" --install "${binary}/build" --config Release
-                     --prefix "${prefix}" --component PycEmit)
-  set(exe "${prefix}/bin/pycemit${CMAKE_EXECUTABLE_SUFFIX}")
-  set_property(GLOBAL PROPERTY PYCEMIT_HOST_EXECUTABLE "${exe}")
-  set(${out_var} "${exe}" PARENT_SCOPE)
-endfunction()
-
-# Runs one step of the host tool's build, appending its output to `log`.
-function(_pycemit_host_step log)
-  execute_process(COMMAND ${ARGN} OUTPUT_VARIABLE out ERROR_VARIABLE out RESULT_VARIABLE rc)
-  file(APPEND "${log}" "${out}")
-  if(NOT rc EQUAL 0)
-    string(LENGTH "${out}" n)
-    if(n GREATER 4000)
-      math(EXPR start "${n} - 4000")
-      string(SUBSTRING "${out}" ${start} -1 out)
-    endif()
-    list(JOIN ARGN " " shown)
-    message(FATAL_ERROR "PycEmit: building the pycemit host tool failed (${shown}):\n${out}\n"
-                        "Full log: ${log}. Or set PycEmit_EXECUTABLE to an installed pycemit.")
-  endif()
-endfunction()
-
-# The interpreter's path, for the configure-time plan and the build commands.
-function(_pycemit_python given out_var)
-  if(given STREQUAL "")
-    if(NOT TARGET Python3::Interpreter)
-      find_package(Python3 COMPONENTS Interpreter QUIET)
-    endif()
-    if(NOT TARGET Python3::Interpreter)
-      message(FATAL_ERROR "add_python_bytecode: PYTHON not given and find_package(Python3 COMPONENTS "
-                          "Interpreter) found none: give PYTHON <executable> or set Python3_EXECUTABLE")
-    endif()
-    set(given Python3::Interpreter)
-  endif()
-  if(TARGET "${given}")
-    get_target_property(imported "${given}" IMPORTED)
-    get_target_property(type "${given}" TYPE)
-    if(NOT imported OR NOT type STREQUAL "EXECUTABLE")
-      message(FATAL_ERROR "add_python_bytecode: PYTHON ${given} is not an imported executable target "
-                          "(the interpreter must exist at configure time): give its path")
-    endif()
-    get_target_property(exe "${given}" IMPORTED_LOCATION)
-    if(NOT exe)
-      get_target_property(configs "${given}" IMPORTED_CONFIGURATIONS)
-      foreach(config IN LISTS configs)
-        string(TOUPPER "${config}" config)
-        get_target_property(exe "${given}" IMPORTED_LOCATION_${config})
-        if(exe)
-          break()
-        endif()
-      endforeach()
-    endif()
-  elseif(IS_ABSOLUTE "${given}")
-    set(exe "${given}")
-  else()
-    string(MAKE_C_IDENTIFIER "${given}" id)
-    find_program(PYCEMIT_PYTHON_${id} NAMES "${given}" NO_CACHE)
-    set(exe "${PYCEMIT_PYTHON_${id}}")
-  endif()
-  if(NOT exe OR NOT EXISTS "${exe}" OR IS_DIRECTORY "${exe}")
-    message(FATAL_ERROR "add_python_bytecode: PYTHON ${given}: no such interpreter ('${exe}')")
-  endif()
-  set(${out_var} "${exe}" PARENT_SCOPE)
-endfunction()
+include("${CMAKE_CURRENT_LIST_DIR}/PycEmit/Tool.cmake")
+include("${CMAKE_CURRENT_LIST_DIR}/PycEmit/Plan.cmake")
+include("${CMAKE_CURRENT_LIST_DIR}/PycEmit/Rules.cmake")
+include("${CMAKE_CURRENT_LIST_DIR}/PycEmit/Install.cmake")
 
 function(add_python_bytecode target)
   set(flags HARDLINK_DUPES ALL)
@@ -297,7 +195,9 @@ function(add_python_bytecode target)
   cmake_parse_arguments(PARSE_ARGV 1 arg "${flags}" "${one}" "${multi}")
   set(fn "add_python_bytecode(${target})")
 
-  # ---- Arguments --------------------------------------------------------------
+  # ---- The call ---------------------------------------------------------------
+  # What only CMake knows is checked here; the values of the options are pycemit's
+  # to check (`pycemit plan`, Plan.cmake), in CMake's spelling translated to its.
   if(arg_UNPARSED_ARGUMENTS)
     list(GET arg_UNPARSED_ARGUMENTS 0 first)
     message(FATAL_ERROR "${fn}: unknown argument '${first}' (all unparsed: ${arg_UNPARSED_ARGUMENTS})")
@@ -314,69 +214,23 @@ function(add_python_bytecode target)
   if("${arg_SOURCES}" STREQUAL "")
     message(FATAL_ERROR "${fn}: SOURCES is required (the Python files to compile)")
   endif()
+  if(DEFINED arg_COMPONENT AND NOT DEFINED arg_INSTALL_DESTINATION)
+    message(FATAL_ERROR "${fn}: COMPONENT needs INSTALL_DESTINATION (nothing is installed without it)")
+  endif()
 
-  set(mode_CHECKED_HASH checked-hash)
-  set(mode_UNCHECKED_HASH unchecked-hash)
-  set(mode_TIMESTAMP timestamp)
   if(NOT DEFINED arg_INVALIDATION_MODE)
     set(arg_INVALIDATION_MODE CHECKED_HASH)
   endif()
-  string(TOUPPER "${arg_INVALIDATION_MODE}" mode_key)
-  if(NOT DEFINED mode_${mode_key})
-    message(FATAL_ERROR "${fn}: INVALIDATION_MODE '${arg_INVALIDATION_MODE}' is not one of "
-                        "CHECKED_HASH, UNCHECKED_HASH, TIMESTAMP")
-  endif()
-  set(mode "${mode_${mode_key}}")
-
+  string(TOLOWER "${arg_INVALIDATION_MODE}" mode)  # CHECKED_HASH -> checked-hash
+  string(REPLACE "_" "-" mode "${mode}")
   if(NOT DEFINED arg_OPTIMIZE)
     set(arg_OPTIMIZE 0)
   endif()
-  set(levels "")
-  foreach(level IN LISTS arg_OPTIMIZE)
-    if(NOT level MATCHES "^[012]$")
-      message(FATAL_ERROR "${fn}: OPTIMIZE '${level}' is not a level (0, 1 or 2)")
-    endif()
-    if(level IN_LIST levels)
-      message(FATAL_ERROR "${fn}: OPTIMIZE ${level} is given twice")
-    endif()
-    list(APPEND levels ${level})
-  endforeach()
-  if("${levels}" STREQUAL "")
-    message(FATAL_ERROR "${fn}: OPTIMIZE needs at least one level (0, 1 or 2)")
-  endif()
-
   if(NOT DEFINED arg_LAYOUT)
     set(arg_LAYOUT PYCACHE)
   endif()
   string(TOUPPER "${arg_LAYOUT}" layout)
-  if(NOT layout MATCHES "^(PYCACHE|SOURCELESS|PREFIX)$")
-    message(FATAL_ERROR "${fn}: LAYOUT '${arg_LAYOUT}' is not one of PYCACHE, SOURCELESS, PREFIX")
-  endif()
   string(TOLOWER "${layout}" layout_option)
-  if(layout STREQUAL "SOURCELESS")
-    list(LENGTH levels n)
-    if(n GREATER 1)
-      message(FATAL_ERROR "${fn}: LAYOUT SOURCELESS takes one OPTIMIZE level (a sourceless pyc's name "
-                          "carries none), got: ${levels}")
-    endif()
-  endif()
-  if(layout STREQUAL "PREFIX")
-    if(NOT DEFINED arg_PYCACHE_PREFIX)
-      message(FATAL_ERROR "${fn}: LAYOUT PREFIX needs PYCACHE_PREFIX <dir> (the run-time pycache prefix)")
-    endif()
-    if(NOT IS_ABSOLUTE "${arg_PYCACHE_PREFIX}")
-      message(FATAL_ERROR "${fn}: PYCACHE_PREFIX '${arg_PYCACHE_PREFIX}' must be absolute (it is the "
-                          "run-time PYTHONPYCACHEPREFIX)")
-    endif()
-    cmake_path(SET pycache_prefix NORMALIZE "${arg_PYCACHE_PREFIX}")
-    string(REGEX REPLACE "(.)/$" "\\1" pycache_prefix "${pycache_prefix}")
-  elseif(DEFINED arg_PYCACHE_PREFIX)
-    message(FATAL_ERROR "${fn}: PYCACHE_PREFIX is only used with LAYOUT PREFIX (LAYOUT is ${layout})")
-  endif()
-
-  if(DEFINED arg_COMPONENT AND NOT DEFINED arg_INSTALL_DESTINATION)
-    message(FATAL_ERROR "${fn}: COMPONENT needs INSTALL_DESTINATION (nothing is installed without it)")
-  endif()
 
   if(DEFINED arg_SOURCE_ROOT)
     cmake_path(ABSOLUTE_PATH arg_SOURCE_ROOT BASE_DIRECTORY "${CMAKE_CURRENT_SOURCE_DIR}" NORMALIZE
@@ -389,45 +243,52 @@ function(add_python_bytecode target)
   endif()
   string(REGEX REPLACE "(.)/$" "\\1" source_root "${source_root}")
 
-  # Sources: absolute, below SOURCE_ROOT, existing or GENERATED.
+  # Sources: absolute files, existing or GENERATED (what CMake knows about them).
+  # Linear in their number: duplicates are found through one variable per source.
   set(sources "")
   set(generated "")
+  set(existing "")
   foreach(given IN LISTS arg_SOURCES)
     cmake_path(ABSOLUTE_PATH given BASE_DIRECTORY "${CMAKE_CURRENT_SOURCE_DIR}" NORMALIZE
                OUTPUT_VARIABLE source)
-    if(source IN_LIST sources)
+    string(MD5 key "${source}")
+    if(DEFINED _pycemit_seen_${key})
       continue()
     endif()
-    cmake_path(IS_PREFIX source_root "${source}" NORMALIZE inside)
-    if(NOT inside OR source STREQUAL source_root)
-      message(FATAL_ERROR "${fn}: SOURCES ${given} is not below SOURCE_ROOT ${source_root}")
-    endif()
+    set(_pycemit_seen_${key} TRUE)
     if(IS_DIRECTORY "${source}")
       message(FATAL_ERROR "${fn}: SOURCES ${given} is a directory: list the files (for example with "
                           "file(GLOB_RECURSE ... CONFIGURE_DEPENDS ...))")
     endif()
-    if(NOT EXISTS "${source}")
+    if(EXISTS "${source}")
+      list(APPEND existing "${source}")
+    else()
       get_source_file_property(is_generated "${source}" GENERATED)
       if(NOT is_generated)
         message(FATAL_ERROR "${fn}: SOURCES ${given} does not exist (a file written during the "
                             "build needs the GENERATED source file property)")
       endif()
+      # Planned through a stand-in below SOURCE_ROOT's mirror, so it must be below SOURCE_ROOT.
+      cmake_path(IS_PREFIX source_root "${source}" NORMALIZE inside)
+      if(NOT inside)
+        message(FATAL_ERROR "${fn}: SOURCES ${given} is not below SOURCE_ROOT ${source_root}")
+      endif()
       list(APPEND generated "${source}")
     endif()
     list(APPEND sources "${source}")
   endforeach()
+  if(sources MATCHES "[][\n\t]")
+    message(FATAL_ERROR "${fn}: SOURCES: a path holding a bracket, tab or newline cannot be passed "
+                        "through CMake lists and pycemit's path lists")
+  endif()
 
-  # Run-time location of SOURCE_ROOT: the embedded path's base and what the
-  # prefix layout is named after.
+  # Run-time location of SOURCE_ROOT: the embedded path's base and what the prefix
+  # layout is named after.
   set(install_root "")
   if(DEFINED arg_INSTALL_DESTINATION)
     if(IS_ABSOLUTE "${arg_INSTALL_DESTINATION}")
       set(install_root "${arg_INSTALL_DESTINATION}")
     else()
-      if(NOT IS_ABSOLUTE "${CMAKE_INSTALL_PREFIX}")
-        message(FATAL_ERROR "${fn}: INSTALL_DESTINATION is relative and CMAKE_INSTALL_PREFIX "
-                            "'${CMAKE_INSTALL_PREFIX}' is not absolute")
-      endif()
       set(install_root "${CMAKE_INSTALL_PREFIX}/${arg_INSTALL_DESTINATION}")
     endif()
     cmake_path(SET install_root NORMALIZE "${install_root}")
@@ -440,77 +301,114 @@ function(add_python_bytecode target)
   # ---- Plan (configure time) --------------------------------------------------
   set(work "${CMAKE_CURRENT_BINARY_DIR}/pycemit")
   set(output_root "${work}/${target}")
-  set(options --python "${python}" --invalidation-mode ${mode} --layout ${layout_option})
-  foreach(level IN LISTS levels)
-    list(APPEND options -O ${level})
+  set(options --python "${python}" --invalidation-mode "${mode}" --layout "${layout_option}")
+  foreach(level IN LISTS arg_OPTIMIZE)
+    list(APPEND options -O "${level}")
   endforeach()
-  if(layout STREQUAL "PREFIX")
-    list(APPEND options --pycache-prefix "${pycache_prefix}")
+  if(DEFINED arg_PYCACHE_PREFIX)
+    list(APPEND options --pycache-prefix "${arg_PYCACHE_PREFIX}")
   endif()
   if(install_root)
     list(APPEND options --install-root "${install_root}")
   endif()
   list(APPEND options --output-root "${output_root}")
 
+  # The sources go to pycemit as a path list (@FILE, one path a line): no command
+  # line grows with their number. Rewritten only when the list changes.
+  set(source_list "${work}/${target}.sources")
+  list(JOIN sources "\n" text)
+  _pycemit_write_if_changed("${source_list}" "${text}\n")
+
   # Sources written during the build are planned as empty stand-ins at the same
   # relative path (names depend on the path only), then compiled for real.
   set(stand_in_root "${work}/${target}.stand-ins")
-  file(REMOVE_RECURSE "${stand_in_root}")
-  set(plan_args "")
-  foreach(source IN LISTS sources)
-    if(source IN_LIST generated)
-      continue()
+  if(EXISTS "${stand_in_root}")
+    file(REMOVE_RECURSE "${stand_in_root}")
+  endif()
+  if(existing)
+    set(plan_list "${source_list}")
+    if(generated)
+      set(plan_list "${work}/${target}.planned-sources")
+      list(JOIN existing "\n" text)
+      _pycemit_write_if_changed("${plan_list}" "${text}\n")
     endif()
-    list(APPEND plan_args "${source}")
-  endforeach()
-  if(plan_args)
-    _pycemit_plan("${fn}" "${pycemit}" "${source_root}" "${options}" "${plan_args}" plan)
-    string(JSON cache_tag GET "${plan}" cache_tag)
+    _pycemit_plan("${fn}" "${pycemit}" "${source_root}" "${options}" "${plan_list}" plan)
+    _pycemit_read_plan("${plan}")
   endif()
   if(generated)
+    set(stand_ins "")
     foreach(source IN LISTS generated)
       cmake_path(RELATIVE_PATH source BASE_DIRECTORY "${source_root}" OUTPUT_VARIABLE rel)
       file(WRITE "${stand_in_root}/${rel}" "")
       list(APPEND stand_ins "${stand_in_root}/${rel}")
     endforeach()
+    list(JOIN stand_ins "\n" text)
+    file(WRITE "${stand_in_root}.list" "${text}\n")
     # Where the real sources are at run time, so that every layout names the same outputs.
     set(stand_in_options "${options}")
     if(NOT install_root)
       list(APPEND stand_in_options --install-root "${source_root}")
     endif()
-    _pycemit_plan("${fn}" "${pycemit}" "${stand_in_root}" "${stand_in_options}" "${stand_ins}" generated_plan)
-    string(JSON cache_tag GET "${generated_plan}" cache_tag)
+    _pycemit_plan("${fn}" "${pycemit}" "${stand_in_root}" "${stand_in_options}" "${stand_in_root}.list"
+                  generated_plan)
+    _pycemit_read_plan("${generated_plan}")
+  endif()
+  if(layout STREQUAL "PREFIX")  # checked by pycemit: absolute
+    cmake_path(SET pycache_prefix NORMALIZE "${arg_PYCACHE_PREFIX}")
+    string(REGEX REPLACE "(.)/$" "\\1" pycache_prefix "${pycache_prefix}")
   endif()
 
-  # relative path -> outputs, from the plan(s).
-  foreach(document IN ITEMS plan generated_plan)
-    if(NOT DEFINED ${document})
+  # Every source's outputs in the order of SOURCES, and where they are installed:
+  # one group per destination directory (consecutive outputs mostly share theirs).
+  set(all_outputs "")
+  set(link_sets "")
+  set(last_out_dir "")
+  string(LENGTH "${source_root}/" root_length)
+  if(source_root STREQUAL "/")
+    set(root_length 1)
+  endif()
+  foreach(source IN LISTS sources)
+    string(SUBSTRING "${source}" ${root_length} -1 rel)
+    string(MD5 key "${rel}")
+    if(NOT DEFINED _pycemit_outputs_${key})
+      message(FATAL_ERROR "${fn}: pycemit planned nothing for SOURCES ${source} (is it a Python source?)")
+    endif()
+    set(outs "${_pycemit_outputs_${key}}")
+    list(APPEND all_outputs ${outs})
+    if(NOT DEFINED arg_INSTALL_DESTINATION)
       continue()
     endif()
-    string(JSON count LENGTH "${${document}}" sources)
-    if(count EQUAL 0)
-      continue()
-    endif()
-    math(EXPR last "${count} - 1")
-    foreach(i RANGE ${last})
-      string(JSON rel GET "${${document}}" sources ${i} relative)
-      string(JSON n LENGTH "${${document}}" sources ${i} outputs)
-      math(EXPR n_last "${n} - 1")
-      set(outs "")
-      foreach(j RANGE ${n_last})
-        string(JSON path GET "${${document}}" sources ${i} outputs ${j} path)
-        list(APPEND outs "${path}")
-      endforeach()
-      string(MD5 key "${rel}")
-      set(outputs_${key} "${outs}")
+    foreach(out IN LISTS outs)
+      cmake_path(GET out PARENT_PATH out_dir)
+      if(NOT out_dir STREQUAL last_out_dir)
+        set(last_out_dir "${out_dir}")
+        cmake_path(RELATIVE_PATH out_dir BASE_DIRECTORY "${output_root}" OUTPUT_VARIABLE out_rel_dir)
+        if(layout STREQUAL "PREFIX")
+          _pycemit_install_group(dest_key "${pycache_prefix}/${out_rel_dir}")
+        else()
+          _pycemit_install_group(dest_key "${arg_INSTALL_DESTINATION}/${out_rel_dir}")
+        endif()
+      endif()
+      list(APPEND _pycemit_install_${dest_key} "${out}")
     endforeach()
+    if(NOT layout STREQUAL "SOURCELESS")
+      cmake_path(GET rel PARENT_PATH rel_dir)
+      _pycemit_install_group(source_key "${arg_INSTALL_DESTINATION}/${rel_dir}")
+      list(APPEND _pycemit_install_${source_key} "${source}")
+    endif()
+    if(arg_HARDLINK_DUPES)
+      list(LENGTH outs n)
+      if(n GREATER 1)
+        list(APPEND link_sets "${outs}" "|")
+      endif()
+    endif()
   endforeach()
 
   # ---- Build rules ------------------------------------------------------------
-  # Every setting in one file that each command depends on, rewritten only when
-  # its content changes. Ninja and Make already rerun a command whose line
-  # changed; this also covers what no command line shows: the interpreter's real
-  # path (a re-pointed python3 symlink).
+  # Every setting in one file that the commands depend on, rewritten only when its
+  # content changes. Ninja and Make already rerun a command whose line changed; this
+  # also covers what no command line shows: the interpreter's real path (a
+  # re-pointed python3 symlink).
   set(settings_file "${work}/${target}.settings")
   string(REPLACE ";" "\n" settings "pycemit=${pycemit};source-root=${source_root};${options}")
   file(REAL_PATH "${python}" python_real)
@@ -518,71 +416,17 @@ function(add_python_bytecode target)
   # Re-plan when the interpreter is replaced (an upgrade may change the cache tag).
   set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${python_real}")
 
-  set(compile_flags -q --jobs 1)
-  if(arg_HARDLINK_DUPES)
-    list(APPEND compile_flags --hardlink-dupes)
-  endif()
-  # Make does not know an output that kept its mtime (pycemit leaves pycs that
-  # already hold the right bytes alone) is up to date; Ninja does (restat).
-  set(touch_outputs FALSE)
-  if(NOT CMAKE_GENERATOR MATCHES "Ninja")
-    set(touch_outputs TRUE)
-  endif()
-
-  set(all_outputs "")
-  set(link_sets "")
-  foreach(source IN LISTS sources)
-    cmake_path(RELATIVE_PATH source BASE_DIRECTORY "${source_root}" OUTPUT_VARIABLE rel)
-    string(MD5 key "${rel}")
-    if(NOT DEFINED outputs_${key})
-      message(FATAL_ERROR "${fn}: pycemit planned nothing for SOURCES ${source} (is it a Python source?)")
-    endif()
-    set(outs "${outputs_${key}}")
-    set(extra "")
-    if(touch_outputs)
-      set(extra COMMAND "${CMAKE_COMMAND}" -E touch_nocreate ${outs})
-    endif()
-    add_custom_command(
-      OUTPUT ${outs}
-      COMMAND "${pycemit}" compile ${compile_flags} ${options} --source-root "${source_root}" "${source}"
-      ${extra}
-      DEPENDS "${source}" "${settings_file}" "${pycemit}"
-      COMMENT "Compiling Python bytecode (${cache_tag}) for ${rel}"
-      VERBATIM)
-    list(APPEND all_outputs ${outs})
-
-    # Install locations, grouped by destination directory.
-    if(DEFINED arg_INSTALL_DESTINATION)
-      foreach(out IN LISTS outs)
-        cmake_path(RELATIVE_PATH out BASE_DIRECTORY "${output_root}" OUTPUT_VARIABLE out_rel)
-        cmake_path(GET out_rel PARENT_PATH out_dir)
-        if(layout STREQUAL "PREFIX")
-          set(dest "${pycache_prefix}/${out_dir}")
-        else()
-          set(dest "${arg_INSTALL_DESTINATION}/${out_dir}")
-        endif()
-        _pycemit_add_to_group("${dest}" "${out}")
-      endforeach()
-      if(NOT layout STREQUAL "SOURCELESS")
-        cmake_path(GET rel PARENT_PATH rel_dir)
-        _pycemit_add_to_group("${arg_INSTALL_DESTINATION}/${rel_dir}" "${source}")
-      endif()
-      if(arg_HARDLINK_DUPES)
-        list(LENGTH outs n)
-        if(n GREATER 1)
-          list(APPEND link_sets "${outs}")
-          list(APPEND link_sets "|")
-        endif()
-      endif()
-    endif()
-  endforeach()
-
+  _pycemit_add_build_rules("${target}" "${pycemit}" "${cache_tag}" "${source_root}" "${options}"
+                           "${settings_file}" "${source_list}" "${sources}" "${all_outputs}" "${arg_HARDLINK_DUPES}")
   if(arg_ALL)
     set(all ALL)
   else()
     set(all "")
   endif()
   add_custom_target(${target} ${all} DEPENDS ${all_outputs})
+  if(NOT CMAKE_GENERATOR MATCHES "Ninja")  # the one pycemit run before the per-source checks
+    add_dependencies(${target} ${target}_pycemit_run)
+  endif()
   set_target_properties(${target} PROPERTIES PYCEMIT_OUTPUTS "${all_outputs}"
                                              PYCEMIT_OUTPUT_DIR "${output_root}"
                                              PYCEMIT_CACHE_TAG "${cache_tag}")
@@ -596,103 +440,10 @@ function(add_python_bytecode target)
     if(DEFINED arg_COMPONENT)
       set(component COMPONENT "${arg_COMPONENT}")
     endif()
-    # The pycs embed paths under the configured prefix: say so when installed elsewhere.
-    if(NOT IS_ABSOLUTE "${arg_INSTALL_DESTINATION}")
-      install(CODE "
-        if(NOT \"\${CMAKE_INSTALL_PREFIX}\" STREQUAL [==[${CMAKE_INSTALL_PREFIX}]==])
-          message(WARNING [==[The pycs of ${target} name their sources under ${install_root} (computed for ]==]
-                          [==[CMAKE_INSTALL_PREFIX ${CMAKE_INSTALL_PREFIX}) but are installed with prefix ]==]
-                          \"\${CMAKE_INSTALL_PREFIX}\" [==[: configure with that prefix instead.]==])
-        endif()" ${component})
-    endif()
-    get_property(groups DIRECTORY PROPERTY _PYCEMIT_INSTALL_GROUPS)
-    foreach(group IN LISTS groups)
-      get_property(dest DIRECTORY PROPERTY _PYCEMIT_GROUP_${group}_DEST)
-      get_property(files DIRECTORY PROPERTY _PYCEMIT_GROUP_${group}_FILES)
-      install(FILES ${files} DESTINATION "${dest}" ${component})
-      set_property(DIRECTORY PROPERTY _PYCEMIT_GROUP_${group}_FILES "")
-    endforeach()
-    set_property(DIRECTORY PROPERTY _PYCEMIT_INSTALL_GROUPS "")
+    _pycemit_add_install_rules("${target}" "${arg_INSTALL_DESTINATION}" "${install_root}" "${component}")
     if(link_sets)
       _pycemit_install_hardlinks("${output_root}" "${layout}" "${arg_INSTALL_DESTINATION}"
                                  "${pycache_prefix}" "${link_sets}" "${component}")
     endif()
   endif()
-endfunction()
-
-# Runs `pycemit plan`; sets ${out_var} to its JSON.
-function(_pycemit_plan fn pycemit source_root options sources out_var)
-  execute_process(
-    COMMAND "${pycemit}" plan ${options} --source-root "${source_root}" ${sources}
-    OUTPUT_VARIABLE json ERROR_VARIABLE err RESULT_VARIABLE rc)
-  if(rc EQUAL 3)
-    message(FATAL_ERROR "${fn}: PYTHON: pycemit cannot use this interpreter:\n${err}")
-  elseif(NOT rc EQUAL 0)
-    string(REPLACE ";" " " shown "${options}")
-    message(FATAL_ERROR "${fn}: pycemit plan failed (exit ${rc}) for SOURCES below ${source_root}:\n"
-                        "${err}(settings: ${shown})")
-  endif()
-  set(${out_var} "${json}" PARENT_SCOPE)
-endfunction()
-
-# Groups files by install destination (one install(FILES) per directory).
-# The grouping lives in directory properties of the calling directory.
-function(_pycemit_add_to_group dest file)
-  cmake_path(SET dest NORMALIZE "${dest}")
-  string(REGEX REPLACE "(.)/$" "\\1" dest "${dest}")
-  string(MD5 group "${dest}")
-  get_property(groups DIRECTORY PROPERTY _PYCEMIT_INSTALL_GROUPS)
-  if(NOT group IN_LIST groups)
-    set_property(DIRECTORY APPEND PROPERTY _PYCEMIT_INSTALL_GROUPS "${group}")
-    set_property(DIRECTORY PROPERTY _PYCEMIT_GROUP_${group}_DEST "${dest}")
-  endif()
-  set_property(DIRECTORY APPEND PROPERTY _PYCEMIT_GROUP_${group}_FILES "${file}")
-endfunction()
-
-# install() copies files, so the hard links HARDLINK_DUPES made in the build tree
-# would become copies: after the copy, identical installed levels of one source
-# are linked again (the same rule pycemit applies: identical bytes).
-function(_pycemit_install_hardlinks output_root layout destination pycache_prefix link_sets component)
-  set(code "")
-  set(set_files "")
-  foreach(item IN LISTS link_sets)
-    if(NOT item STREQUAL "|")
-      cmake_path(RELATIVE_PATH item BASE_DIRECTORY "${output_root}" OUTPUT_VARIABLE rel)
-      if(layout STREQUAL "PREFIX")
-        list(APPEND set_files "${pycache_prefix}/${rel}")
-      else()
-        list(APPEND set_files "${destination}/${rel}")
-      endif()
-      continue()
-    endif()
-    string(APPEND code "_pycemit_link_same([==[${set_files}]==])\n")
-    set(set_files "")
-  endforeach()
-  install(CODE "
-    function(_pycemit_link_same files)
-      foreach(file IN LISTS files)
-        if(NOT IS_ABSOLUTE \"\${file}\")
-          set(file \"\${CMAKE_INSTALL_PREFIX}/\${file}\")
-        endif()
-        set(file \"\$ENV{DESTDIR}\${file}\")
-        file(SHA256 \"\${file}\" digest)
-        if(DEFINED _pycemit_file_\${digest})
-          file(CREATE_LINK \"\${_pycemit_file_\${digest}}\" \"\${file}\" RESULT result COPY_ON_ERROR)
-        else()
-          set(_pycemit_file_\${digest} \"\${file}\")
-        endif()
-      endforeach()
-    endfunction()
-    ${code}" ${component})
-endfunction()
-
-# Writes `content` to `path` unless it already holds exactly that (keeps the mtime).
-function(_pycemit_write_if_changed path content)
-  if(EXISTS "${path}")
-    file(READ "${path}" old)
-    if(old STREQUAL content)
-      return()
-    endif()
-  endif()
-  file(WRITE "${path}" "${content}")
 endfunction()

@@ -1,8 +1,9 @@
 # Install rules and the CMake package of pycemit, included by the top-level
 # CMakeLists.txt after add_subdirectory(tool).
 #
-#   cmake --install <build> [--prefix P]   installs bin/pycemit, bin/pycemit-python (a symlink) and
-#     <libdir>/cmake/PycEmit/{PycEmitConfig,PycEmitConfigVersion,PycEmit}.cmake,
+#   cmake --install <build> [--prefix P]   installs bin/pycemit, bin/pycemit-python (a symlink),
+#     <libdir>/cmake/PycEmit/{PycEmitConfig,PycEmitConfigVersion,PycEmit}.cmake and
+#     PycEmit.cmake's helpers, <libdir>/cmake/PycEmit/PycEmit/*.cmake,
 #     so that find_package(PycEmit CONFIG REQUIRED) works from P (component "PycEmit").
 #   add_subdirectory(pycemit) / FetchContent_MakeAvailable(pycemit) gives the
 #     consuming project add_python_bytecode() directly (see PycEmit.cmake).
@@ -40,6 +41,12 @@ if(PYCEMIT_INSTALL)
                 "${PROJECT_BINARY_DIR}/cmake-package/PycEmitConfigVersion.cmake"
                 "${CMAKE_CURRENT_LIST_DIR}/PycEmit.cmake"
           DESTINATION "${PYCEMIT_INSTALL_CMAKEDIR}" COMPONENT PycEmit)
+  # PycEmit.cmake's helpers, which it includes from its own directory.
+  install(FILES "${CMAKE_CURRENT_LIST_DIR}/PycEmit/Install.cmake"
+                "${CMAKE_CURRENT_LIST_DIR}/PycEmit/Plan.cmake"
+                "${CMAKE_CURRENT_LIST_DIR}/PycEmit/Rules.cmake"
+                "${CMAKE_CURRENT_LIST_DIR}/PycEmit/Tool.cmake"
+          DESTINATION "${PYCEMIT_INSTALL_CMAKEDIR}/PycEmit" COMPONENT PycEmit)
 endif()
 
 if(NOT PROJECT_IS_TOP_LEVEL)

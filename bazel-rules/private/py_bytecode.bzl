@@ -238,40 +238,65 @@ py_bytecode = rule(
     attrs = {
         "srcs": attr.label_list(
             allow_files = [".py", ".pyw"],
-            doc = "Python sources to compile.",
+            doc = """`.py`/`.pyw` files to compile.""",
         ),
         "deps": attr.label_list(
-            doc = "Targets whose Python sources are compiled, transitively (py_library, py_binary: PyInfo.transitive_sources).",
+            doc = """Targets whose Python sources are compiled, transitively: their
+            `PyInfo.transitive_sources` (rules_python's or Bazel's built-in PyInfo), or for targets
+            without PyInfo the `.py` files among their files and runfiles.""",
         ),
         "interpreter": attr.label(
             cfg = "exec",
             allow_files = True,
-            doc = "The interpreter to compile with, instead of the Python toolchain's: a py_runtime, or an executable/file label.",
+            doc = """The interpreter to compile with. Default: the Python toolchain's
+            (`@bazel_tools//tools/python:toolchain_type`, which rules_python's `//python:toolchain_type`
+            aliases), its `py3_runtime`. May be a `py_runtime`, or an executable or single-file label. A
+            runtime with an in-build `interpreter` (a label) makes the interpreter and its `files` action
+            inputs: hermetic, fine for sandboxing and remote execution. A runtime with `interpreter_path`
+            (a system path) cannot be an input: the path must exist wherever the action runs, and its
+            content is not part of the cache key.""",
         ),
         "python_version": attr.string(
-            doc = "\"3.12\": the target version, which names the pycs (cpython-312). Needed when the runtime cannot say (Bazel's own py_runtime).",
+            doc = """The target Python version, e.g. "3.12": it names the pycs (`cpython-312`) at analysis time, where no
+            interpreter can be asked. Not needed when the runtime says it (rules_python's `pyc_tag` or
+            `interpreter_version_info`); if both are given they must agree. If the interpreter that runs
+            turns out to have another cache tag, the action fails (its declared outputs are not written).
+            Unused by the sourceless layout.""",
         ),
         "invalidation_mode": attr.string(
             default = "checked_hash",
             values = ["checked_hash", "unchecked_hash", "timestamp"],
-            doc = "PEP 552 mode.",
+            doc = """PEP 552 mode. The hash modes are reproducible; "timestamp" records each
+            source's mtime, which differs between checkouts, so only use it when mtimes are pinned.""",
         ),
         "optimize": attr.int_list(
             default = [0],
-            doc = "Optimization levels (0, 1, 2); one pyc per level, named .opt-1 / .opt-2 for 1 and 2.",
+            doc = """Optimization levels, each 0, 1 or 2; one pyc per level. 1 and 2 give
+            `.opt-1`/`.opt-2` names, which `python -O`/`-OO` load.""",
         ),
         "layout": attr.string(
             default = "pycache",
             values = ["pycache", "sourceless"],
-            doc = "pycache: __pycache__/<stem>.<tag>[.opt-N].pyc beside the source; sourceless: <stem>.pyc in place of the source.",
+            doc = """"pycache": `__pycache__/<stem>.<tag>[.opt-N].pyc` beside the source, used by the
+            interpreter when the source is there too (checked_hash: it checks the source hash).
+            "sourceless": `<stem>.pyc` in the source's place, imported only when the `.py` is absent
+            (images that ship pycs without sources); one optimize level only.""",
         ),
         "embed_prefix": attr.string(
-            doc = "Embedded path (co_filename) is <embed_prefix>/<workspace-relative path>.",
+            doc = """The path embedded in each pyc (`co_filename`, what tracebacks of a
+            sourceless pyc show) is `<embed_prefix>/<path>`; default `<path>` alone. `<path>` is the
+            workspace-relative path (`pkg/mod.py`; `external/<repo>/pkg/mod.py` for other repositories),
+            never an execroot or `bazel-out/<config>` path, so the bytes are the same in every checkout
+            and configuration.""",
         ),
         "on_error": attr.string(
             default = "fail",
             values = ["fail", "warn", "skip"],
-            doc = "A source that does not compile (py2 code vendored in a wheel): fail the build, or warn/skip and leave an empty placeholder pyc.",
+            doc = """What a source that does not compile (a Python 2 file vendored in a wheel,
+            rules_python #2701) does: "fail" the build, or "warn"/"skip": the build goes on and each
+            output of that source is an empty file. Bazel needs every declared output, and the
+            interpreter treats an empty pyc like a missing one (bad magic number: it compiles the source
+            instead).""",
         ),
         "_pycemit": attr.label(
             default = Label("//bazel-rules:pycemit"),

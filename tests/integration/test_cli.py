@@ -235,6 +235,29 @@ class CliTest(unittest.TestCase):
         self.assertIn("bad magic number", out.stderr)
         self.assertIn("SyntaxError", out.stderr)
 
+    def test_plan_lines_name_what_compile_writes(self):
+        """`plan --format lines` (what CMake reads): the cache tag, then one line per source,
+        its relative path and its outputs in level order, the same as the JSON plan and as
+        what `compile` writes; a path holding a tab is refused."""
+        out_root = os.path.join(self.tmp.name, "out")
+        args = ["--python", self.python, "--source-root", self.tree, "--output-root", out_root,
+                "-O", "2", "-O", "0", self.tree]
+        lines = lib.run(["plan", "--format", "lines"] + args, check=True).stdout.splitlines()
+        doc = json.loads(lib.run(["plan"] + args, check=True).stdout)
+        self.assertEqual(lines[0], "cache_tag\t" + doc["cache_tag"])
+        self.assertEqual(lines[1:], ["\t".join([s["relative"]] + [o["path"] for o in s["outputs"]])
+                                     for s in doc["sources"]])
+        self.assertEqual(len(lines) - 1, len(lib.sources_in(self.tree)))
+        lib.run(["compile"] + args, check=True)
+        self.assertEqual(sorted(p for line in lines[1:] for p in line.split("\t")[1:]), lib.outputs_in(out_root))
+        self.assertTrue(all(line.split("\t")[1].endswith(".opt-2.pyc") for line in lines[1:]))
+        tabbed = os.path.join(self.tree, "app", "tab\there.py")
+        with open(tabbed, "w") as f:
+            f.write("x = 1\n")
+        refused = lib.run(["plan", "--format", "lines"] + args)
+        self.assertEqual(refused.returncode, 2)
+        self.assertIn("tab", refused.stderr)
+
     def test_excludes_and_path_lists(self):
         result = self.compile("-v", "--exclude", "tests", "--exclude", "app/util/*")
         written = sorted(os.path.relpath(line.split(" ", 1)[1], self.tree) for line in result.stdout.splitlines())

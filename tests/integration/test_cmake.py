@@ -65,7 +65,7 @@ class CMakeTestBase(unittest.TestCase):
         src = cmk.copy_example(os.path.join(base, "example src"))
         build = os.path.join(base, "example build")
         self.settings = {"CMAKE_PREFIX_PATH": self.prefix, "Python3_EXECUTABLE": python,
-                         "CMAKE_INSTALL_PREFIX": FINAL_PREFIX}
+                         "CMAKE_INSTALL_PREFIX": FINAL_PREFIX, "PYCEMIT_VERBOSE": "ON"}
         self.settings.update(defs)
         configured = cmk.configure(src, build, generator, self.settings)
         # No policy, range or deprecation warnings, with CMake 3.25 and 4.x alike.
@@ -161,9 +161,14 @@ class CMakeTestBase(unittest.TestCase):
                                  env=cmk.build_env(), check=True)
         self.assertEqual(out.stdout.strip(), str(level))
 
-    def compiled(self, output):
-        """Sources whose compile command ran, from the build's output."""
-        return sorted(re.findall(r"Compiling Python bytecode \(\S+\) for (\S+)", output))
+    def compiled(self, output, sources=cmk.EXAMPLE_SOURCES):
+        """Sources whose pycs pycemit wrote in this build (PYCEMIT_VERBOSE: `wrote <pyc>`)."""
+        return cmk.written_sources(output, sources)
+
+    def checked(self, output, sources=cmk.EXAMPLE_SOURCES):
+        """Sources whose pycs pycemit found up to date and left alone in this build."""
+        return cmk.written_sources(output, sources, "unchanged")
+
 
     def edit(self, path, text):
         with open(path, "a") as f:
@@ -178,6 +183,7 @@ class NinjaTest(CMakeTestBase):
         self.assertEqual(self.compiled(first.output), sorted(cmk.EXAMPLE_SOURCES))
         outputs = self.assert_outputs(python, build, [0, 1, 2])
         all_pycs = [p for by_level in outputs.values() for p in by_level.values()]
+        self.assert_one_command(build, all_pycs)
         # The build tree's pycs already embed the installed path.
         self.assert_embedded(python, outputs, self.install_root(python), "checked-hash")
         self.assert_no_leaks(all_pycs, build, src)
@@ -200,12 +206,13 @@ class NinjaTest(CMakeTestBase):
         self.assertEqual(changed, sorted(outputs["inventory/model.py"].values()))
         self.assertIn("ninja: no work to do", cmk.build(build).output)
 
-        # Touched but not changed: its command runs, pycemit leaves the pycs
+        # Touched but not changed: the command runs, pycemit leaves the pycs
         # alone (same mtimes), and Ninja (restat) then knows they are up to date.
         summary = os.path.join(src, "src", "inventory", "report", "summary.py")
         os.utime(summary)
         touched = cmk.build(build)
-        self.assertEqual(self.compiled(touched.output), ["inventory/report/summary.py"])
+        self.assertIn("inventory/report/summary.py", self.checked(touched.output))
+        self.assertEqual(self.compiled(touched.output), [])
         self.assertEqual(cmk.mtimes(all_pycs), after)
         self.assertIn("ninja: no work to do", cmk.build(build).output)
 
@@ -215,19 +222,48 @@ class NinjaTest(CMakeTestBase):
         self.assertNotIn("WARNING", installed.output)
         self.check_pycache_install(python, src, build, [0, 1, 2], "checked-hash", destdir)
 
-        # A syntax error fails the build with pycemit's file:line:col message,
-        # and touches no other pyc.
+        # A syntax error fails the build with pycemit's file:line:col message and
+        # keeps that source's existing pycs; a source edited at the same time (in
+        # the same pycemit run, with Ninja) is still compiled, and no other pyc is
+        # touched.
         with open(summary) as f:
             good = f.read()
         self.edit(summary, "\ndef broken(:\n    pass\n")
+        csvfile = os.path.join(src, "src", "inventory", "io", "csvfile.py")
+        self.edit(csvfile, "\nALSO_EDITED = True\n")
         failed = cmk.build(build, check=False)
         self.assertNotEqual(failed.returncode, 0)
         self.assertRegex(failed.output, re.escape(summary) + r":\d+:\d+: SyntaxError: ")
-        self.assertEqual(cmk.mtimes(all_pycs), after)
+        self.assertEqual(self.compiled(failed.output), ["inventory/io/csvfile.py"])
+        broken = cmk.mtimes(all_pycs)
+        self.assertEqual(sorted(p for p in all_pycs if broken[p] != after[p]),
+                         sorted(outputs["inventory/io/csvfile.py"].values()))
         with open(summary, "w") as f:
             f.write(good)
-        cmk.build(build)
+        fixed = cmk.build(build)
+        self.assertEqual(self.compiled(fixed.output), [])  # its pycs were never replaced
+        self.assertEqual(cmk.mtimes(all_pycs), broken)
         self.assertIn("ninja: no work to do", cmk.build(build).output)
+
+    def assert_one_command(self, build, all_pycs):
+        """build.ninja has one pycemit command for the target: every pyc is one of its
+        outputs, it is restat, in the job pool `pycemit` of depth 1, and its sources come
+        from a path list, not its command line."""
+        with open(os.path.join(build, "build.ninja")) as f:
+            ninja = f.read()
+        edges = [e for e in ninja.split("\n\n") if " compile " in e and "pycemit" in e]
+        self.assertEqual(len(edges), 1, edges)
+        edge = edges[0]
+        outputs = edge.split(":", 1)[0]
+        for pyc in all_pycs:
+            self.assertIn(os.path.relpath(pyc, build).replace(" ", "$ "), outputs)
+        self.assertRegex(edge, r"\n  restat = 1\b")
+        self.assertRegex(edge, r"\n  pool = pycemit\b")
+        command = re.search(r"\n  COMMAND = (.*)", edge).group(1)
+        self.assertIn("@" + os.path.join(build, "pycemit", "inventory_bytecode.sources"), command)
+        self.assertNotIn("model.py", command)
+        with open(os.path.join(build, "CMakeFiles", "rules.ninja")) as f:
+            self.assertRegex(f.read(), r"\npool pycemit\n  depth = 1\n")
 
     def test_changed_settings_rebuild(self):
         python, other = self.python, self.other_python
@@ -246,9 +282,11 @@ class NinjaTest(CMakeTestBase):
         self.assert_embedded(python, outputs, self.install_root(python), "unchecked-hash")
         self.assertIn("ninja: no work to do", cmk.build(build).output)
 
-        # Levels: the commands rerun; only the chosen level is declared and installed.
+        # Levels: pycemit runs again (its .opt-1 pycs are already right: left
+        # alone); only the chosen level is declared and installed.
         self.reconfigure(src, build, INVENTORY_OPTIMIZE="1")
-        self.assertEqual(self.compiled(cmk.build(build).output), sorted(cmk.EXAMPLE_SOURCES))
+        levels = cmk.build(build).output
+        self.assertEqual(sorted(set(self.compiled(levels) + self.checked(levels))), sorted(cmk.EXAMPLE_SOURCES))
         self.assertIn("ninja: no work to do", cmk.build(build).output)
         destdir = os.path.join(self.tmp.name, "settings", "stage opt1")
         cmk.install(build, destdir=destdir)
@@ -287,6 +325,9 @@ class GeneratorsTest(CMakeTestBase):
         src, build = self.example("make", python, "Unix Makefiles")
         first = cmk.build(build)
         self.assertEqual(self.compiled(first.output), sorted(cmk.EXAMPLE_SOURCES))
+        # One pycemit run compiled them all: no per-source command had anything left to do.
+        self.assertEqual(first.output.count("Compiling Python bytecode"), 1, first.output)
+        self.assertNotIn("Checking Python bytecode", first.output)
         outputs = self.assert_outputs(python, build, [0, 1, 2])
         all_pycs = [p for by_level in outputs.values() for p in by_level.values()]
         before = cmk.mtimes(all_pycs)
@@ -295,16 +336,24 @@ class GeneratorsTest(CMakeTestBase):
 
         csvfile = os.path.join(src, "src", "inventory", "io", "csvfile.py")
         self.edit(csvfile, "\nDIALECT = 'excel'\n")
-        self.assertEqual(self.compiled(cmk.build(build).output), ["inventory/io/csvfile.py"])
+        edited = cmk.build(build).output
+        self.assertEqual(self.compiled(edited), ["inventory/io/csvfile.py"])
+        self.assertNotIn("Checking Python bytecode", edited)
         after = cmk.mtimes(all_pycs)
         changed = sorted(p for p in all_pycs if after[p] != before[p])
         self.assertEqual(changed, sorted(outputs["inventory/io/csvfile.py"].values()))
         self.assertEqual(self.compiled(cmk.build(build).output), [])
 
-        # Touched, unchanged: one run, then up to date again.
+        # Touched, unchanged: the target's pycemit run rewrites nothing, the source's own
+        # command (Make has no restat) finds its pycs up to date and touches them; then
+        # nothing runs.
         os.utime(csvfile)
-        self.assertEqual(self.compiled(cmk.build(build).output), ["inventory/io/csvfile.py"])
-        self.assertEqual(self.compiled(cmk.build(build).output), [])
+        touched = cmk.build(build).output
+        self.assertIn("inventory/io/csvfile.py", self.checked(touched))
+        self.assertEqual(self.compiled(touched), [])
+        self.assertIn("Checking Python bytecode", touched)
+        again = cmk.build(build).output
+        self.assertEqual(self.checked(again) + self.compiled(again), [])
 
         # Changed settings rebuild with Make too (it has no command-line tracking).
         self.reconfigure(src, build, "Unix Makefiles", INVENTORY_INVALIDATION_MODE="UNCHECKED_HASH")
@@ -411,7 +460,7 @@ class ScratchProjectsTest(CMakeTestBase):
         base = os.path.join(self.tmp.name, "scratch", name)
         src = cmk.scratch_project(os.path.join(base, "src dir"), body, files)
         build = os.path.join(base, "build dir")
-        settings = {"CMAKE_PREFIX_PATH": self.prefix, "Python3_EXECUTABLE": self.python}
+        settings = {"CMAKE_PREFIX_PATH": self.prefix, "Python3_EXECUTABLE": self.python, "PYCEMIT_VERBOSE": "ON"}
         settings.update(defs or {})
         return src, build, cmk.configure(src, build, "Ninja", settings, check=check)
 
@@ -479,7 +528,7 @@ class ScratchProjectsTest(CMakeTestBase):
         # Regenerating the source recompiles it.
         self.edit_file(os.path.join(src, "version.py.in"), "VERSION = '1.3'\n")
         result = cmk.build(build)
-        self.assertEqual(self.compiled(result.output), ["pkg/version.py"])
+        self.assertEqual(self.compiled(result.output, ["pkg/version.py", "pkg/__init__.py"]), ["pkg/version.py"])
 
     def edit_file(self, path, text):
         with open(path, "w") as f:

@@ -8,6 +8,7 @@ one on PATH; tests/CMakeLists.txt runs each test once per CMake version found
 """
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -95,7 +96,7 @@ def install(build_dir, destdir=None, prefix=None, component=None, config=None):
 
 
 def install_package(prefix):
-    """Installs the PycEmit package (pycemit, PycEmitConfig*.cmake, PycEmit.cmake)
+    """Installs the PycEmit package (pycemit, PycEmitConfig*.cmake, PycEmit.cmake and PycEmit/*.cmake)
     from the build tree of $PYCEMIT_BIN into `prefix`, as `cmake --install` does
     for users. Returns the installed pycemit."""
     build_dir = os.path.dirname(os.path.abspath(lib.PYCEMIT))
@@ -172,3 +173,21 @@ def scratch_project(directory, body, files=None):
         with open(path, "w") as f:
             f.write(text)
     return directory
+
+
+def written_sources(output, sources=EXAMPLE_SOURCES, what="wrote"):
+    """The relative sources (of `sources`) whose build-tree pycs a build's output
+    says pycemit wrote (`what` "wrote"), or found up to date and left alone
+    ("unchanged"): the lines of `pycemit compile -v`, which add_python_bytecode
+    passes with -DPYCEMIT_VERBOSE=ON."""
+    found = set()
+    for pyc in re.findall(r"^%s (.+\.pyc)$" % what, output, re.M):
+        directory, name = os.path.split(pyc)
+        if os.path.basename(directory) == "__pycache__":
+            directory = os.path.dirname(directory)
+        source = directory + "/" + name.split(".")[0] + ".py"
+        matches = [rel for rel in sources if source.endswith("/" + rel)]
+        if not matches:
+            raise AssertionError("%s is the pyc of none of %s" % (pyc, sources))
+        found.add(max(matches, key=len))
+    return sorted(found)

@@ -1,0 +1,145 @@
+# Part of pycemit: cmake-modules/PycEmit/Tool.cmake, a helper of PycEmit.cmake (the
+# documented front door; include that, not this). The programs add_python_bytecode()
+# runs: pycemit itself (installed, given, or built for the host from a subproject's
+# sources) and the target interpreter.
+include_guard(GLOBAL)
+
+# The pycemit program for planning (configure time) and compiling (build time):
+# one absolute path, so plan and compile always agree. Sets ${out_var}.
+function(_pycemit_executable out_var)
+  if(PycEmit_EXECUTABLE)
+    set(exe "${PycEmit_EXECUTABLE}")
+  elseif(TARGET PycEmit::pycemit)
+    get_target_property(imported PycEmit::pycemit IMPORTED)
+    if(imported)
+      get_target_property(exe PycEmit::pycemit IMPORTED_LOCATION)
+    endif()
+  endif()
+  if(NOT exe)
+    get_property(host_source GLOBAL PROPERTY PYCEMIT_HOST_SOURCE_DIR)
+    if(host_source)
+      _pycemit_build_host_tool(exe)
+    endif()
+  endif()
+  if(NOT exe)
+    find_program(PycEmit_EXECUTABLE pycemit DOC "The pycemit program")
+    set(exe "${PycEmit_EXECUTABLE}")
+  endif()
+  if(NOT exe OR NOT EXISTS "${exe}" OR IS_DIRECTORY "${exe}")
+    message(FATAL_ERROR "add_python_bytecode: no pycemit program (found '${exe}'): use "
+                        "find_package(PycEmit CONFIG REQUIRED), add pycemit's sources with "
+                        "add_subdirectory/FetchContent, or set PycEmit_EXECUTABLE")
+  endif()
+  set(${out_var} "${exe}" PARENT_SCOPE)
+endfunction()
+
+# After add_subdirectory/FetchContent of pycemit's sources, the `pycemit` target
+# is not built yet when add_python_bytecode must plan its outputs. So pycemit is
+# built for the build host (no toolchain file: it runs during the build) into
+# its own tree once per configure, and that one program both plans and compiles.
+# Its incremental rebuild is quick when nothing changed.
+function(_pycemit_build_host_tool out_var)
+  get_property(done GLOBAL PROPERTY PYCEMIT_HOST_EXECUTABLE)
+  if(done)
+    set(${out_var} "${done}" PARENT_SCOPE)
+    return()
+  endif()
+  get_property(source GLOBAL PROPERTY PYCEMIT_HOST_SOURCE_DIR)
+  get_property(binary GLOBAL PROPERTY PYCEMIT_HOST_BINARY_DIR)
+  set(prefix "${binary}/install")
+  set(log "${binary}/build.log")
+  # Lists and paths with spaces survive an initial-cache script.
+  set(cache "")
+  foreach(var IN ITEMS CMAKE_PREFIX_PATH CMAKE_PROGRAM_PATH OPENSSL_ROOT_DIR OpenSSL_ROOT
+                       nlohmann_json_DIR CLI11_DIR CMAKE_MAKE_PROGRAM)
+    if(DEFINED ${var} AND NOT "${${var}}" STREQUAL "")
+      string(APPEND cache "set(${var} [==[${${var}}]==] CACHE STRING \"\")\n")
+    endif()
+  endforeach()
+  if(NOT CMAKE_CROSSCOMPILING AND CMAKE_CXX_COMPILER)
+    string(APPEND cache "set(CMAKE_CXX_COMPILER [==[${CMAKE_CXX_COMPILER}]==] CACHE FILEPATH \"\")\n")
+  endif()
+  set(configure_args -S "${source}" -B "${binary}/build" -G "${CMAKE_GENERATOR}"
+                     -C "${binary}/initial-cache.cmake" -DCMAKE_BUILD_TYPE=Release
+                     -DCMAKE_CONFIGURATION_TYPES=Release -DPYCEMIT_BUILD_TESTS=OFF -DPYCEMIT_INSTALL=ON
+                     -DCMAKE_INSTALL_BINDIR=bin ${PYCEMIT_HOST_CMAKE_ARGS})
+  string(APPEND cache "# configured with: ${configure_args}\n")
+  set(reconfigure TRUE)
+  if(EXISTS "${binary}/build/CMakeCache.txt" AND EXISTS "${binary}/initial-cache.cmake")
+    file(READ "${binary}/initial-cache.cmake" old_cache)
+    if(old_cache STREQUAL cache)
+      set(reconfigure FALSE)  # its build step re-runs CMake itself when pycemit's CMake files change
+    endif()
+  endif()
+  _pycemit_write_if_changed("${binary}/initial-cache.cmake" "${cache}")
+  message(STATUS "PycEmit: building the pycemit host tool in ${binary} (log: ${log})")
+  file(WRITE "${log}" "")
+  if(reconfigure)
+    _pycemit_host_step("${log}" "${CMAKE_COMMAND}" ${configure_args})
+  endif()
+  _pycemit_host_step("${log}" "${CMAKE_COMMAND}" --build "${binary}/build" --config Release --target pycemit)
+  _pycemit_host_step("${log}" "${CMAKE_COMMAND}" --install "${binary}/build" --config Release
+                     --prefix "${prefix}" --component PycEmit)
+  set(exe "${prefix}/bin/pycemit${CMAKE_EXECUTABLE_SUFFIX}")
+  set_property(GLOBAL PROPERTY PYCEMIT_HOST_EXECUTABLE "${exe}")
+  set(${out_var} "${exe}" PARENT_SCOPE)
+endfunction()
+
+# Runs one step of the host tool's build, appending its output to `log`.
+function(_pycemit_host_step log)
+  execute_process(COMMAND ${ARGN} OUTPUT_VARIABLE out ERROR_VARIABLE out RESULT_VARIABLE rc)
+  file(APPEND "${log}" "${out}")
+  if(NOT rc EQUAL 0)
+    string(LENGTH "${out}" n)
+    if(n GREATER 4000)
+      math(EXPR start "${n} - 4000")
+      string(SUBSTRING "${out}" ${start} -1 out)
+    endif()
+    list(JOIN ARGN " " shown)
+    message(FATAL_ERROR "PycEmit: building the pycemit host tool failed (${shown}):\n${out}\n"
+                        "Full log: ${log}. Or set PycEmit_EXECUTABLE to an installed pycemit.")
+  endif()
+endfunction()
+
+# The interpreter's path, for the configure-time plan and the build commands.
+function(_pycemit_python given out_var)
+  if(given STREQUAL "")
+    if(NOT TARGET Python3::Interpreter)
+      find_package(Python3 COMPONENTS Interpreter QUIET)
+    endif()
+    if(NOT TARGET Python3::Interpreter)
+      message(FATAL_ERROR "add_python_bytecode: PYTHON not given and find_package(Python3 COMPONENTS "
+                          "Interpreter) found none: give PYTHON <executable> or set Python3_EXECUTABLE")
+    endif()
+    set(given Python3::Interpreter)
+  endif()
+  if(TARGET "${given}")
+    get_target_property(imported "${given}" IMPORTED)
+    get_target_property(type "${given}" TYPE)
+    if(NOT imported OR NOT type STREQUAL "EXECUTABLE")
+      message(FATAL_ERROR "add_python_bytecode: PYTHON ${given} is not an imported executable target "
+                          "(the interpreter must exist at configure time): give its path")
+    endif()
+    get_target_property(exe "${given}" IMPORTED_LOCATION)
+    if(NOT exe)
+      get_target_property(configs "${given}" IMPORTED_CONFIGURATIONS)
+      foreach(config IN LISTS configs)
+        string(TOUPPER "${config}" config)
+        get_target_property(exe "${given}" IMPORTED_LOCATION_${config})
+        if(exe)
+          break()
+        endif()
+      endforeach()
+    endif()
+  elseif(IS_ABSOLUTE "${given}")
+    set(exe "${given}")
+  else()
+    string(MAKE_C_IDENTIFIER "${given}" id)
+    find_program(PYCEMIT_PYTHON_${id} NAMES "${given}" NO_CACHE)
+    set(exe "${PYCEMIT_PYTHON_${id}}")
+  endif()
+  if(NOT exe OR NOT EXISTS "${exe}" OR IS_DIRECTORY "${exe}")
+    message(FATAL_ERROR "add_python_bytecode: PYTHON ${given}: no such interpreter ('${exe}')")
+  endif()
+  set(${out_var} "${exe}" PARENT_SCOPE)
+endfunction()
