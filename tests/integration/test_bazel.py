@@ -291,7 +291,7 @@ class BazelExampleTest(unittest.TestCase):
         if not cmake:
             self.skipTest("no cmake")
         out = os.path.join(self.tmp, "bootstrap_source.cpp")
-        subprocess.run([cmake, "-DINPUT=" + os.path.join(checkout, "tool", "bootstrap", "worker.py"),
+        subprocess.run([cmake, "-DINPUT=" + os.path.join(checkout, "tool", "bootstrap", "compiler.py"),
                         "-DOUTPUT=" + out, "-P", os.path.join(checkout, "tool", "bootstrap", "embed.cmake")],
                        check=True, capture_output=True)
         with open(found[0]) as f, open(out) as g:
