@@ -1,9 +1,10 @@
-// libFuzzer target for the marshal reader, the canonical writer and the
-// inspection walk: any input must either be rejected with MarshalError or give
-// canonical bytes that are read back to themselves (idempotence), and the
-// inspection walk must call exactly those inputs canonical that canonicalize()
-// leaves unchanged. Anything else (a crash, a sanitizer report,
-// another exception, a timeout, memory beyond the limits run-fuzzer sets) is a bug.
+// libFuzzer target for the marshal reader, the canonical writer, the
+// inspection walk and the compile cache's entry check (compile_cache_entry.h),
+// which is what stands between a hostile cache entry and a pyc: any input must either be rejected with MarshalError or
+// give canonical bytes that are read back to themselves (idempotence), and the inspection walk must call exactly those
+// inputs canonical that canonicalize() leaves unchanged. Anything else (a crash, a sanitizer report, another exception,
+// a timeout, memory beyond the limits run-fuzzer sets) is a bug. The entry check must accept an input only when it is
+// canonical and its co_filename is the one expected.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -12,6 +13,7 @@
 #include <string>
 #include <string_view>
 
+#include "pycemit/compile_cache_entry.h"
 #include "pycemit/marshal.h"
 
 namespace {
@@ -75,6 +77,26 @@ void check_filename(std::string_view input, CodeLayout layout) {
   }
 }
 
+// The entry check, expecting the input's own co_filename (so that acceptance
+// is reachable) and another one (never accepted).
+void check_cache_entry(std::string_view input, CodeLayout layout) {
+  const std::optional<BodyInspection> body = inspected(input, layout);
+  const std::string filename = body ? body->code_filename : "pkg/mod.py";
+  const bool accepted = !pycemit::compile_cache_entry_problem(input, layout, filename).has_value();
+  if (accepted && (!body || !body->canonical || canonicalize(input, layout) != input)) {
+    std::fprintf(stderr, "the entry check accepted a non-canonical or unreadable entry\n");
+    std::abort();
+  }
+  if (body && body->canonical && !accepted && filename.find('\xed') == std::string::npos) {
+    std::fprintf(stderr, "the entry check refused a canonical entry for its own co_filename\n");
+    std::abort();
+  }
+  if (!pycemit::compile_cache_entry_problem(input, layout, filename + "x").has_value()) {
+    std::fprintf(stderr, "the entry check accepted an entry for another co_filename\n");
+    std::abort();
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -82,6 +104,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (CodeLayout layout : {CodeLayout::Py38, CodeLayout::Py311, CodeLayout::PyPy311}) {
     check_layout(input, layout);
     check_filename(input, layout);
+    check_cache_entry(input, layout);
   }
   return 0;
 }

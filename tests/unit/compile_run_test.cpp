@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <deque>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -513,6 +514,119 @@ TEST_F(CompileRunTest, AnotherCacheTagThanExpectedIsRefusedBeforeAnythingIsCompi
   tree.write("pkg/mod.py", "x = 1\n");
   options.expect_cache_tag = "cpython-313";
   EXPECT_THROW(run(), InterpreterError);
+  EXPECT_TRUE(compiler.submitted.empty());
+  EXPECT_FALSE(contents(pyc("mod")));
+}
+
+// The compile cache (compile_cache.h) in the orchestrator: a second tree at
+// another path is served from the first tree's entries without a compile; one
+// entry serves every invalidation mode; a bad entry is compiled again.
+class CompileRunCacheTest : public CompileRunTest {
+ protected:
+  CompileRunCacheTest() { options.cache.directory = cache_tree / "cache"; }
+
+  // Points the run at `other` instead of `tree`.
+  void use_tree(const TempTree& other) {
+    options.paths = {other.path()};
+    options.locations.source_root = other.path();
+  }
+  std::vector<std::string> entry_files() const {
+    std::vector<std::string> files;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(*options.cache.directory + "/v1")) {
+      if (e.is_regular_file()) files.push_back(e.path().string());
+    }
+    return files;
+  }
+
+  TempTree cache_tree;
+  TempTree other;
+};
+
+TEST_F(CompileRunCacheTest, ASecondTreeIsServedFromTheCacheWithoutCompiling) {
+  tree.write("pkg/mod.py", "x = 1\n");
+  other.write("pkg/mod.py", "x = 1\n");
+  options.levels = {0, 1};
+  ASSERT_EQ(run(), kExitOk) << reporter->err;
+  EXPECT_EQ(compiler.submitted.size(), 2u);
+  EXPECT_EQ(stats.cache_lookups, 2u);
+  EXPECT_EQ(stats.cache_misses, 2u);
+  EXPECT_EQ(stats.cache_stores, 2u);
+  EXPECT_EQ(entry_files().size(), 2u);
+
+  use_tree(other);
+  ASSERT_EQ(run(), kExitOk) << reporter->err;
+  EXPECT_TRUE(compiler.submitted.empty());
+  EXPECT_EQ(stats.cache_hits, 2u);
+  EXPECT_EQ(stats.cache_misses, 0u);
+  EXPECT_EQ(stats.cache_stores, 0u);
+  EXPECT_EQ(stats.written, 2u);
+  for (int level : {0, 1})
+    EXPECT_EQ(contents(other / ("pkg/__pycache__/mod.cpython-312" + std::string(level ? ".opt-1" : "") + ".pyc")),
+              contents(pyc("mod", level)));
+}
+
+TEST_F(CompileRunCacheTest, OneEntryServesEveryInvalidationMode) {
+  tree.write("pkg/mod.py", "x = 1\n");
+  other.write("pkg/mod.py", "x = 1\n");
+  ASSERT_EQ(run(), kExitOk) << reporter->err;  // checked-hash
+  use_tree(other);
+  options.mode = InvalidationMode::Timestamp;
+  ASSERT_EQ(run(), kExitOk) << reporter->err;
+  EXPECT_TRUE(compiler.submitted.empty());
+  const auto checked = contents(pyc("mod"));
+  const auto timestamp = contents(other / "pkg/__pycache__/mod.cpython-312.pyc");
+  ASSERT_TRUE(checked && timestamp);
+  EXPECT_EQ(read_le<std::uint32_t>(*timestamp, 4), 0u);   // flags: timestamp
+  EXPECT_EQ(read_le<std::uint32_t>(*timestamp, 12), 6u);  // the source's size
+  EXPECT_EQ(timestamp->substr(16), checked->substr(16));
+}
+
+TEST_F(CompileRunCacheTest, AnEmbeddedPathOrSourceOfItsOwnIsAMiss) {
+  tree.write("pkg/mod.py", "x = 1\n");
+  other.write("pkg/mod.py", "x = 2\n");
+  ASSERT_EQ(run(), kExitOk) << reporter->err;
+  use_tree(other);
+  ASSERT_EQ(run(), kExitOk) << reporter->err;
+  EXPECT_EQ(compiler.submitted.size(), 1u);  // other source bytes
+  options.locations.embed_prefix = "/usr/lib/python3.12";
+  options.force = true;
+  other.write("pkg/mod.py", "x = 1\n");
+  ASSERT_EQ(run(), kExitOk) << reporter->err;
+  EXPECT_EQ(compiler.submitted.size(), 1u);  // another co_filename
+  EXPECT_EQ(stats.cache_hits, 0u);
+}
+
+TEST_F(CompileRunCacheTest, ABadEntryIsDroppedAndTheSourceCompiled) {
+  tree.write("pkg/mod.py", "x = 1\n");
+  other.write("pkg/mod.py", "x = 1\n");
+  ASSERT_EQ(run(), kExitOk) << reporter->err;
+  const std::vector<std::string> entries = entry_files();
+  ASSERT_EQ(entries.size(), 1u);
+  const std::string good = read_file(entries[0]);
+  write_file_atomically(entries[0], good.substr(0, good.size() / 2), 0644);  // truncated
+
+  use_tree(other);
+  ASSERT_EQ(run(), kExitOk) << reporter->err;
+  EXPECT_EQ(compiler.submitted.size(), 1u);
+  EXPECT_EQ(stats.cache_dropped, 1u);
+  EXPECT_EQ(stats.cache_stores, 1u);
+  EXPECT_EQ(read_file(entries[0]), good);  // stored again, whole
+  EXPECT_EQ(contents(other / "pkg/__pycache__/mod.cpython-312.pyc"), contents(pyc("mod")));
+
+  // An entry that is a good code object, but for another file, is bad too.
+  write_file_atomically(entries[0], marshal::canonicalize(code_for("pkg/evil.py"), marshal::CodeLayout::Py311), 0644);
+  options.force = true;
+  ASSERT_EQ(run(), kExitOk) << reporter->err;
+  EXPECT_EQ(stats.cache_dropped, 1u);
+  EXPECT_EQ(contents(other / "pkg/__pycache__/mod.cpython-312.pyc"), contents(pyc("mod")));
+}
+
+TEST_F(CompileRunCacheTest, AnUnsafeCacheDirectoryIsRefusedBeforeAnythingIsWritten) {
+  tree.write("pkg/mod.py", "x = 1\n");
+  const std::string dir = cache_tree.mkdir("shared");
+  ::chmod(dir.c_str(), 0777);
+  options.cache.directory = dir;
+  EXPECT_THROW(run(), PlanError);
   EXPECT_TRUE(compiler.submitted.empty());
   EXPECT_FALSE(contents(pyc("mod")));
 }

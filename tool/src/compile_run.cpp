@@ -6,12 +6,14 @@
 #include <chrono>
 #include <stdexcept>
 
+#include "pycemit/compile_cache_entry.h"
 #include "pycemit/discover.h"
 #include "pycemit/file_io.h"
 #include "pycemit/freshness.h"
 #include "pycemit/interpreter_cache.h"
 #include "pycemit/interpreter_pool.h"
 #include "pycemit/interpreter_process.h"
+#include "pycemit/manifest.h"
 
 namespace pycemit {
 namespace {
@@ -93,6 +95,9 @@ int CompileRun::run(CompileStats* stats_out) {
     cache_->load();
     if (!options_.force) settings.cache = cache_.get();
   }
+  if (options_.cache.enabled()) {
+    compile_cache_ = std::make_unique<CompileCache>(options_.cache, code_layout_, reporter_, stats);
+  }
 
   // Scan a batch of sources on every core, then queue what is stale; the
   // interpreters compile one batch while the next is scanned.
@@ -104,6 +109,7 @@ int CompileRun::run(CompileStats* stats_out) {
       const std::vector<SourceFile> batch(sources.begin() + start,
                                           sources.begin() + std::min(sources.size(), start + kScanBatch));
       std::vector<SourceScan> scans = scan_sources(batch, settings, usable_cores());
+      if (compile_cache_) look_up_batch(start, scans);
       for (std::size_t j : largest_first(scans)) {
         handle_scan(start + j, std::move(scans[j]));
         while (compiler_.outstanding() > window) handle_reply(compiler_.next_reply());
@@ -115,6 +121,7 @@ int CompileRun::run(CompileStats* stats_out) {
   }
   stats.interpreters_started = compiler_.processes_started() - processes_before;
 
+  if (compile_cache_) compile_cache_->finish();
   if (cache_) cache_->save();
   record_.finish();
   stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -122,8 +129,59 @@ int CompileRun::run(CompileStats* stats_out) {
   return stats.failed > 0 ? kExitFailures : kExitOk;
 }
 
+std::vector<bool> CompileRun::outputs_to_write(const SourceScan& scan) const {
+  std::vector<bool> stale;
+  bool any_stale = false;
+  for (OutputState state : scan.states) {
+    stale.push_back(options_.force || state != OutputState::Current);
+    any_stale = any_stale || stale.back();
+  }
+  // Hardlinking needs every level's bytes, so a stale source recompiles all levels.
+  if (any_stale && options_.hardlink_dupes) std::fill(stale.begin(), stale.end(), true);
+  return stale;
+}
+
+// Reads and keys every source of the batch with an output to write, and looks
+// the outputs up in the compile cache in one round (the remote's requests go
+// out in parallel).
+void CompileRun::look_up_batch(std::size_t start, const std::vector<SourceScan>& scans) {
+  std::vector<CacheQuery> queries;
+  std::vector<std::pair<std::size_t, std::size_t>> query_for;  // (source index, output)
+  for (std::size_t j = 0; j < scans.size(); ++j) {
+    const SourceScan& scan = scans[j];
+    if (scan.error) continue;
+    const std::vector<bool> stale = outputs_to_write(scan);
+    if (std::find(stale.begin(), stale.end(), true) == stale.end()) continue;
+    Prepared prep;
+    try {
+      prep.source = read_file(scan.plan.source.path, &prep.st);
+    } catch (const FileError&) {
+      continue;  // handle_scan reads it again and reports the error
+    }
+    const std::string source_sha256 = sha256_hex(prep.source);
+    prep.keys.resize(stale.size());
+    prep.entries.resize(stale.size());
+    for (std::size_t k = 0; k < stale.size(); ++k) {
+      if (!stale[k]) continue;
+      prep.keys[k] = compile_cache_key(info_, scan.plan.outputs[k].optimize, scan.plan.embedded_path, source_sha256);
+      queries.push_back({prep.keys[k], scan.plan.embedded_path});
+      query_for.emplace_back(start + j, k);
+    }
+    prepared_.emplace(start + j, std::move(prep));
+  }
+  std::vector<std::optional<std::string>> entries = compile_cache_->lookup(queries);
+  for (std::size_t q = 0; q < entries.size(); ++q) {
+    prepared_.at(query_for[q].first).entries[query_for[q].second] = std::move(entries[q]);
+  }
+}
+
 // Queues the stale outputs of a scanned source; reports everything else.
 void CompileRun::handle_scan(std::size_t index, SourceScan scan) {
+  std::optional<Prepared> prep;
+  if (auto it = prepared_.find(index); it != prepared_.end()) {
+    prep = std::move(it->second);
+    prepared_.erase(it);
+  }
   if (scan.error) {
     fail_source(scan.plan.source.path, *scan.error, OnError::Fail);
     reporter_.source_done(scan.plan.source.path);
@@ -132,45 +190,52 @@ void CompileRun::handle_scan(std::size_t index, SourceScan scan) {
   for (const auto& out : scan.plan.outputs) writer_.sweep(std::string(path_dirname(out.path)));
   Pending p;
   p.plan = std::move(scan.plan);
-  bool any_stale = false;
-  for (OutputState state : scan.states) {
-    p.stale.push_back(options_.force || state != OutputState::Current);
-    any_stale = any_stale || p.stale.back();
-  }
-  if (!any_stale) {
+  p.stale = outputs_to_write(scan);
+  if (std::find(p.stale.begin(), p.stale.end(), true) == p.stale.end()) {
     keep_current_outputs(p.plan, scan);
     reporter_.source_done(p.plan.source.path);
     return;
   }
-  // Hardlinking needs every level's bytes, so a stale source recompiles all levels.
-  if (options_.hardlink_dupes) std::fill(p.stale.begin(), p.stale.end(), true);
 
-  // Read again: the header must describe exactly the bytes compiled, and the
-  // source may have changed since it was scanned.
-  std::string source;
-  struct stat st {};
-  try {
-    source = read_file(p.plan.source.path, &st);
-  } catch (const FileError& e) {
-    fail_source(p.plan.source.path, e.what(), OnError::Fail);
-    reporter_.source_done(p.plan.source.path);
-    return;
+  // Read again (unless look_up_batch just did): the header must describe
+  // exactly the bytes compiled, and the source may have changed since it was scanned.
+  if (!prep) {
+    prep.emplace();
+    try {
+      prep->source = read_file(p.plan.source.path, &prep->st);
+    } catch (const FileError& e) {
+      fail_source(p.plan.source.path, e.what(), OnError::Fail);
+      reporter_.source_done(p.plan.source.path);
+      return;
+    }
   }
-  p.header = expected_header(info_, options_.mode, source, st);
+  const struct stat& st = prep->st;
+  p.header = expected_header(info_, options_.mode, prep->source, st);
   p.mode = pyc_mode_for_source(st.st_mode);
   p.source_identity = identity_of(st);
   p.code.resize(p.plan.outputs.size());
   p.body.resize(p.plan.outputs.size());
+  p.from_cache.assign(p.plan.outputs.size(), false);
+  p.cache_keys = std::move(prep->keys);
   for (std::size_t k = 0; k < p.plan.outputs.size(); ++k) {
     if (!p.stale[k]) continue;
+    if (k < prep->entries.size() && prep->entries[k]) {
+      p.body[k] = std::move(prep->entries[k]);
+      p.from_cache[k] = true;
+      continue;
+    }
     CompileRequest req;
     req.id = next_request_id_++;
     req.optimize = p.plan.outputs[k].optimize;
     req.embedded_path = p.plan.embedded_path;
-    req.source = source;
+    req.source = prep->source;
     requests_.emplace(req.id, RequestFor{index, k, CompileRequest::Kind::Compile});
     compiler_.submit(std::move(req));
     ++p.remaining;
+  }
+  if (p.remaining == 0) {  // every output from the compile cache
+    finish_source(p);
+    return;
   }
   pending_.emplace(index, std::move(p));
 }
@@ -280,6 +345,13 @@ void CompileRun::write_outputs(Pending& p) {
     }
     bytes[k] = as_chars(p.header);
     bytes[k] += *body;
+  }
+  if (compile_cache_) {
+    for (std::size_t k = 0; k < p.plan.outputs.size(); ++k) {
+      if (p.stale[k] && !p.from_cache[k] && k < p.cache_keys.size() && !p.cache_keys[k].empty()) {
+        compile_cache_->store(p.cache_keys[k], *p.body[k]);
+      }
+    }
   }
 
   const std::vector<std::string> paths = output_paths(p.plan);

@@ -7,6 +7,7 @@
 
 #include <sys/file.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -121,10 +122,12 @@ std::optional<std::string> read_file_prefix(const std::string& path, std::size_t
   FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
   struct stat st {};
   if (fd.get() < 0 || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
-  std::string data(limit, '\0');
+  // The buffer is the file's size (plus one byte, to see it grow), not the limit.
+  std::string data(std::min(limit, static_cast<std::size_t>(st.st_size) + 1), '\0');
   std::size_t got = 0;
   while (got < limit) {
-    const ssize_t n = ::read(fd.get(), data.data() + got, limit - got);
+    if (got == data.size()) data.resize(std::min(limit, 2 * data.size()));
+    const ssize_t n = ::read(fd.get(), data.data() + got, data.size() - got);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return std::nullopt;
     if (n == 0) break;

@@ -70,25 +70,6 @@ PycHeaderBytes expected_header(const InterpreterInfo& info, InvalidationMode mod
   return encode_header(header);
 }
 
-std::string fsdecoded_utf8(std::string_view path) {
-  std::string out;
-  out.reserve(path.size());
-  while (!path.empty()) {
-    const std::size_t n = utf8_sequence_length(path, Surrogates::Reject);
-    if (n > 0) {
-      out.append(path.substr(0, n));
-      path.remove_prefix(n);
-      continue;
-    }
-    const unsigned code = 0xDC00 + static_cast<unsigned char>(path[0]);  // U+DC80..U+DCFF
-    out.push_back(static_cast<char>(0xE0 | (code >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((code >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (code & 0x3F)));
-    path.remove_prefix(1);
-  }
-  return out;
-}
-
 OutputInspection inspect_output(const std::string& pyc_path, const PycHeaderBytes& header,
                                 std::string_view embedded_path, marshal::CodeLayout layout) {
   using State = OutputState;

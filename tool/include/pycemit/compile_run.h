@@ -26,6 +26,7 @@
 #include <utility>
 #include <vector>
 
+#include "pycemit/compile_cache.h"
 #include "pycemit/compiler.h"
 #include "pycemit/exit_status.h"
 #include "pycemit/file_system.h"
@@ -71,8 +72,24 @@ class CompileRun {
     std::optional<CompileFailure> failure;
     std::vector<CompileWarning> warnings;
     std::size_t remaining = 0;
-    FileIdentity source_identity;  // of the source as read for compiling
+    FileIdentity source_identity;         // of the source as read for compiling
+    std::vector<std::string> cache_keys;  // per output, with the compile cache on (compile_cache_entry.h)
+    std::vector<bool> from_cache;         // per output: its body came from the compile cache
   };
+
+  // A source read, keyed and looked up in the compile cache before it is
+  // queued (look_up_batch): the bytes read are the bytes the header and the
+  // key describe.
+  struct Prepared {
+    std::string source;
+    struct stat st {};
+    std::vector<std::string> keys;                    // per output; empty for a current one
+    std::vector<std::optional<std::string>> entries;  // per output: the cache's checked body
+  };
+
+  // Which outputs of a scanned source this run writes.
+  std::vector<bool> outputs_to_write(const SourceScan& scan) const;
+  void look_up_batch(std::size_t start, const std::vector<SourceScan>& scans);
 
   void handle_scan(std::size_t index, SourceScan scan);
   void keep_current_outputs(const PlannedSource& plan, const SourceScan& scan);
@@ -104,6 +121,8 @@ class CompileRun {
   bool verify_ = false;
   std::uint64_t next_request_id_ = 0;
   std::unique_ptr<StatCache> cache_;
+  std::unique_ptr<CompileCache> compile_cache_;
+  std::unordered_map<std::size_t, Prepared> prepared_;  // by source index, for the batch being queued
 };
 
 // Runs the pipeline with an interpreter pool of its own (options.python,

@@ -13,6 +13,7 @@
 #include "pycemit/interpreter.h"
 #include "pycemit/marshal.h"
 #include "pycemit/pyc_header.h"
+#include "pycemit/utf8.h"
 
 namespace pycemit {
 
@@ -21,10 +22,7 @@ namespace pycemit {
 PycHeaderBytes expected_header(const InterpreterInfo& info, InvalidationMode mode, std::string_view source,
                                const struct stat& st);
 
-// The UTF-8 bytes marshal writes for os.fsdecode(path): valid UTF-8 passes
-// through; every other byte b becomes the lone surrogate U+DC00+b (Python's
-// surrogateescape), encoded as UTF-8 with surrogatepass, as marshal does.
-std::string fsdecoded_utf8(std::string_view path);
+// fsdecoded_utf8 (utf8.h): the co_filename marshal writes for an embedded path.
 
 // What an existing output holds, compared with what pycemit would write.
 enum class OutputState {

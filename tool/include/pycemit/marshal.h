@@ -62,6 +62,12 @@
 
 namespace pycemit::marshal {
 
+// The version of the canonical form canonicalize() writes. Raise it whenever
+// the writer's output changes for some input: the compile cache's key
+// (compile_cache_entry.h) includes it, so entries written by an older writer
+// are never served.
+constexpr int kCanonicalFormatVersion = 1;
+
 // The field list of a marshalled code object ('c'), which depends on the
 // implementation and its Python minor version, not on the marshal version.
 //   Py38: CPython 3.8-3.10 (Python/marshal.c, w_object), and PyPy 3.9 (7.3.x,

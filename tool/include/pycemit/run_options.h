@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "pycemit/compile_cache_options.h"
 #include "pycemit/naming.h"
 #include "pycemit/plan.h"
 #include "pycemit/pyc_header.h"
@@ -42,6 +43,7 @@ struct CompileOptions {
   std::optional<std::string> record;    // wheel RECORD file to add the pycs to
   std::optional<std::string> stats;     // JSON file for the run's counts, time and peak memory
   bool stat_cache = true;               // trust unchanged file identities (stat_cache.h)
+  CompileCacheOptions cache;            // the compile cache (compile_cache.h): none unless set
   // The target interpreter loads back every canonical body written and compares
   // it with the code object it compiled (docs/pyc-format.md, section 10).
   // Unset: on exactly when the interpreter's format is not a known release.

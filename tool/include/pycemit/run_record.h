@@ -29,6 +29,15 @@ struct CompileStats {
   std::size_t verified = 0;   // outputs the interpreter loaded back and compared (--verify)
   int interpreters_started = 0;
   double seconds = 0;  // wall-clock time of the run
+  // The compile cache (compile_cache.h), counted per output:
+  std::size_t cache_lookups = 0;  // outputs looked up
+  std::size_t cache_hits = 0;     // served by the local cache
+  std::size_t remote_hits = 0;    // served by the remote cache
+  std::size_t cache_misses = 0;   // found in neither, so compiled
+  std::size_t cache_stores = 0;   // entries stored in the local cache
+  std::size_t remote_stores = 0;  // entries stored in the remote cache
+  std::size_t cache_dropped = 0;  // bad entries found (deleted locally; a bad remote one stops the remote)
+  bool remote_disabled = false;   // a failure stopped the remote for the rest of the run
 };
 
 // Writes `stats` as JSON to `path`, with the peak resident set size of this

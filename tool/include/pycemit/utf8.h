@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 #include <string_view>
 
 namespace pycemit {
@@ -43,6 +44,28 @@ inline std::size_t utf8_sequence_length(std::string_view s, Surrogates surrogate
     if ((byte(i) & 0xC0) != 0x80) return 0;
   }
   return length;
+}
+
+// The UTF-8 bytes marshal writes for os.fsdecode(path): valid UTF-8 passes
+// through; every other byte b becomes the lone surrogate U+DC00+b (Python's
+// surrogateescape), encoded as UTF-8 with surrogatepass, as marshal does.
+inline std::string fsdecoded_utf8(std::string_view path) {
+  std::string out;
+  out.reserve(path.size());
+  while (!path.empty()) {
+    const std::size_t n = utf8_sequence_length(path, Surrogates::Reject);
+    if (n > 0) {
+      out.append(path.substr(0, n));
+      path.remove_prefix(n);
+      continue;
+    }
+    const unsigned code = 0xDC00 + static_cast<unsigned char>(path[0]);  // U+DC80..U+DCFF
+    out.push_back(static_cast<char>(0xE0 | (code >> 12)));
+    out.push_back(static_cast<char>(0x80 | ((code >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (code & 0x3F)));
+    path.remove_prefix(1);
+  }
+  return out;
 }
 
 }  // namespace pycemit

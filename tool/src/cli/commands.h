@@ -25,6 +25,8 @@ Command add_remove_command(CLI::App& app);
 // CPython's own tools' command lines, every argument after the name unparsed (python_tools.h).
 Command add_compileall_command(CLI::App& app);
 Command add_py_compile_command(CLI::App& app);
+// The local compile cache: stats, trim, clear (cache_command.cpp).
+Command add_cache_command(CLI::App& app);
 
 // Bazel's JSON persistent-worker protocol on stdin/stdout (persistent_worker.cpp).
 int run_persistent_worker();

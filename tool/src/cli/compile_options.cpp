@@ -18,7 +18,85 @@
 #include "pycemit/plan.h"
 
 namespace pycemit::cli {
-namespace {}  // namespace
+namespace {
+
+void add_compile_cache_options(CLI::App& cmd, CompileCommandLine& line) {
+  const char* group = "Compile cache (docs/cache.md)";
+  cmd.add_option("--cache", line.cache_directory,
+                 "Look pycs up in, and store them to, the compile cache in DIR (default: $PYCEMIT_COMPILE_CACHE)")
+      ->type_name("DIR")
+      ->group(group);
+  cmd.add_flag("--no-cache", line.no_cache, "Use no compile cache, whatever the environment says")->group(group);
+  cmd.add_option("--cache-max-size", line.cache_max_size,
+                 "Size limit of the local cache, least recently used entries removed first (bytes, or with K, M, "
+                 "G; default: $PYCEMIT_COMPILE_CACHE_MAX_SIZE, else 1G)")
+      ->type_name("SIZE")
+      ->group(group);
+  cmd.add_option("--remote-cache", line.remote_cache,
+                 "Also use the HTTP cache at URL: GET and PUT of URL/<key> (default: $PYCEMIT_REMOTE_CACHE)")
+      ->type_name("URL")
+      ->group(group);
+  cmd.add_flag("--remote-cache-read-only", line.remote_cache_read_only,
+               "Never store to the remote cache (also $PYCEMIT_REMOTE_CACHE_READ_ONLY=1)")
+      ->group(group);
+  cmd.add_option("--remote-cache-token-file", line.remote_cache_token_file,
+                 "Send the bearer token on FILE's first line (also $PYCEMIT_REMOTE_CACHE_TOKEN)")
+      ->type_name("FILE")
+      ->group(group);
+  cmd.add_option("--remote-cache-basic-auth-file", line.remote_cache_basic_auth_file,
+                 "Send the user:password on FILE's first line by HTTP basic authentication (also "
+                 "$PYCEMIT_REMOTE_CACHE_BASIC_AUTH)")
+      ->type_name("FILE")
+      ->group(group);
+  cmd.add_option("--remote-cache-timeout", line.remote_cache_timeout_seconds,
+                 "Seconds one remote request may take (default 10)")
+      ->type_name("SECONDS")
+      ->group(group);
+  cmd.add_option("--remote-cache-connect-timeout", line.remote_cache_connect_timeout_seconds,
+                 "Seconds connecting to the remote cache may take (default 2)")
+      ->type_name("SECONDS")
+      ->group(group);
+}
+
+std::chrono::milliseconds positive_seconds(double seconds, const char* option) {
+  if (!(seconds > 0)) throw PlanError(std::string(option) + " must be a positive number of seconds");
+  return std::chrono::milliseconds(static_cast<long long>(seconds * 1000));
+}
+
+// The compile cache's options: the environment's, then the command line's.
+CompileCacheOptions cache_options(const CompileCommandLine& line) {
+  if (line.no_cache) return {};
+  CompileCacheOptions o = compile_cache_options_from_environment();
+  if (line.cache_directory) o.directory = line.cache_directory;
+  if (line.cache_max_size) o.max_bytes = parse_size(*line.cache_max_size, "--cache-max-size");
+  if (line.remote_cache) {
+    RemoteCacheSettings remote = remote_cache_settings_from_environment();
+    remote.url = checked_remote_cache_url(*line.remote_cache);
+    o.remote = std::move(remote);
+  }
+  const bool remote_options = line.remote_cache_read_only || line.remote_cache_token_file ||
+                              line.remote_cache_basic_auth_file || line.remote_cache_timeout_seconds ||
+                              line.remote_cache_connect_timeout_seconds;
+  if (!o.remote) {
+    if (remote_options)
+      throw PlanError("the --remote-cache-* options need --remote-cache URL (or $PYCEMIT_REMOTE_CACHE)");
+    return o;
+  }
+  RemoteCacheSettings& remote = *o.remote;
+  if (line.remote_cache_read_only) remote.read_only = true;
+  if (line.remote_cache_token_file) remote.bearer_token = read_credential_file(*line.remote_cache_token_file);
+  if (line.remote_cache_basic_auth_file) remote.basic_auth = read_credential_file(*line.remote_cache_basic_auth_file);
+  if (line.remote_cache_timeout_seconds) {
+    remote.transfer_timeout = positive_seconds(*line.remote_cache_timeout_seconds, "--remote-cache-timeout");
+  }
+  if (line.remote_cache_connect_timeout_seconds) {
+    remote.connect_timeout =
+        positive_seconds(*line.remote_cache_connect_timeout_seconds, "--remote-cache-connect-timeout");
+  }
+  return o;
+}
+
+}  // namespace
 
 std::map<std::string, InvalidationMode> mode_names() {
   std::map<std::string, InvalidationMode> names;
@@ -125,6 +203,7 @@ void add_compile_options(CLI::App& cmd, CompileCommandLine& line) {
   cmd.add_option("--stats", o.stats,
                  "Write the run's counts, seconds and peak memory (KiB, pycemit and its largest interpreter) as JSON")
       ->type_name("FILE");
+  add_compile_cache_options(cmd, line);
 }
 
 CompileOptions SelectionOptions::resolved() const {
@@ -159,6 +238,7 @@ CompileOptions CompileCommandLine::to_options() const {
   CompileOptions o = resolved();
   o.timeout = std::chrono::milliseconds(static_cast<long long>(timeout_seconds * 1000));
   o.on_error = on_error == "warn" ? OnError::Warn : on_error == "skip" ? OnError::Skip : OnError::Fail;
+  o.cache = cache_options(*this);
   return o;
 }
 

@@ -40,12 +40,26 @@ void add_run_options(CLI::App& cmd, SelectionOptions& s);
 // which parses each request's arguments with it.
 struct CompileCommandLine : SelectionOptions {
   std::string on_error = "fail";
-  // The options with --timeout and --on-error applied.
+  // The compile cache (docs/cache.md), over what the environment says
+  // (compile_cache_options_from_environment).
+  std::optional<std::string> cache_directory;  // --cache
+  bool no_cache = false;                       // --no-cache
+  std::optional<std::string> cache_max_size;   // --cache-max-size
+  std::optional<std::string> remote_cache;     // --remote-cache
+  bool remote_cache_read_only = false;
+  std::optional<std::string> remote_cache_token_file;
+  std::optional<std::string> remote_cache_basic_auth_file;
+  std::optional<double> remote_cache_timeout_seconds;
+  std::optional<double> remote_cache_connect_timeout_seconds;
+
+  // The options with --timeout, --on-error and the cache options applied.
+  // Throws PlanError (a bad size, URL or credential file).
   CompileOptions to_options() const;
 };
 
 // Selection and run options plus --force, --fail-fast, --on-error,
-// --hardlink-dupes, --clamp-source-mtime, --manifest, --record.
+// --hardlink-dupes, --clamp-source-mtime, --manifest, --record and the
+// compile cache's options.
 void add_compile_options(CLI::App& cmd, CompileCommandLine& line);
 
 // Reads a Bazel-style flag file: one argument per line ("multiline" format).

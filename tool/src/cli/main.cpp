@@ -39,6 +39,7 @@ int main(int argc, char** argv) {
       cli::add_compile_command(app), cli::add_info_command(app),       cli::add_canonicalize_command(app),
       cli::add_plan_command(app),    cli::add_check_command(app),      cli::add_prune_command(app),
       cli::add_remove_command(app),  cli::add_compileall_command(app), cli::add_py_compile_command(app),
+      cli::add_cache_command(app),
   };
 
   std::vector<std::string> args(argv + 1, argv + argc);

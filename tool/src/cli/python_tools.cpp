@@ -272,6 +272,7 @@ std::vector<ToolOutcome> run_tool_pipeline(const std::vector<ToolSource>& source
   CompileOptions o;
   o.python = target.python;
   o.jobs = settings.jobs;
+  o.cache = compile_cache_options_from_environment();  // docs/cache.md: CPython's command lines have no option for it
   // py_compile's _get_default_invalidation_mode: checked-hash when SOURCE_DATE_EPOCH is set and not empty.
   const char* epoch = std::getenv("SOURCE_DATE_EPOCH");
   o.mode = settings.mode.value_or(epoch && *epoch ? InvalidationMode::CheckedHash : InvalidationMode::Timestamp);
