@@ -39,6 +39,13 @@ class _Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     block_on_close = True
     allow_reuse_address = True
 
+    def handle_error(self, request, client_address):
+        # A client that gives up on an answer (it timed out, or stopped using
+        # the remote) is expected here, not an error of the server.
+        import sys
+        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError, TimeoutError)):
+            super().handle_error(request, client_address)
+
 
 class _Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"   # keep-alive, as libcurl uses it
