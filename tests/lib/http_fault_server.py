@@ -19,6 +19,7 @@ Modes (every request, GET or PUT, unless said otherwise):
                then closes the connection; PUT answers 201
   wrong-bytes  GET answers 200 with `body` (default: bytes that are not a marshal
                code object); PUT answers 201
+  put-500      GET answers 404 (a miss), PUT answers 500
 
 The server is a threaded http.server on 127.0.0.1, port 0 (a free port), in a
 thread of this process. stop() (or leaving the `with`) wakes any request that
@@ -30,7 +31,7 @@ import socketserver
 import struct
 import threading
 
-MODES = ("ok", "miss", "slow", "500", "reset", "truncated", "wrong-bytes")
+MODES = ("ok", "miss", "slow", "500", "reset", "truncated", "wrong-bytes", "put-500")
 WRONG_BYTES = b"this is not a marshal code object\n" * 4
 
 
@@ -38,6 +39,7 @@ class _Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = False
     block_on_close = True
     allow_reuse_address = True
+    request_queue_size = 256        # a client opening many connections at once gets them all
 
     def handle_error(self, request, client_address):
         # A client that gives up on an answer (it timed out, or stopped using
@@ -164,7 +166,7 @@ class FaultServer:
             handler.connection.close()
             handler.close_connection = True
             return
-        if mode == "500":
+        if mode == "500" or (mode == "put-500" and method == "PUT"):
             return self._answer(handler, 500, b"internal error\n")
         if method == "PUT":
             if mode == "ok":
@@ -235,6 +237,8 @@ def _self_test():
         with FaultServer("500") as s:
             assert curl(s.url("a"))[1] == "500" and curl("-T", upload.name, s.url("a"))[1] == "500"
             assert s.count() == 2 and s.count("PUT") == 1
+        with FaultServer("put-500") as s:
+            assert curl(s.url("a"))[1] == "404" and curl("-T", upload.name, s.url("a"))[1] == "500"
         with FaultServer("reset") as s:
             _, code, exitcode = curl(s.url("a"))
             assert code == "000" and exitcode in (52, 56), (code, exitcode)   # 56: recv failure (reset)
