@@ -102,8 +102,19 @@ def entries(cache):
         if sub == "tmp" or not os.path.isdir(os.path.join(top, sub)):
             continue
         for name in os.listdir(os.path.join(top, sub)):
-            found[name] = os.path.join(top, sub, name)
+            if ENTRY_NAME.match(name):
+                found[name] = os.path.join(top, sub, name)
     return found
+
+
+def strays(cache):
+    """Files under DIR/v1/xx/ that are not entries (temporaries belong in DIR/v1/tmp/)."""
+    top = os.path.join(cache, "v1")
+    if not os.path.isdir(top):
+        return []
+    return sorted(os.path.join(top, sub, name) for sub in os.listdir(top) if sub != "tmp"
+                  and os.path.isdir(os.path.join(top, sub)) for name in os.listdir(os.path.join(top, sub))
+                  if not ENTRY_NAME.match(name))
 
 
 def read(path):
@@ -458,6 +469,8 @@ class CompileCacheTest(unittest.TestCase):
                                  + "\n".join(rlib.describe_process(p) for p in left))
                 bad = [p for p in entries(cache).values() if read(p) not in valid_bodies]
                 self.assertEqual(bad, [], "entries that are not a whole body")
+                with self.subTest("temporaries in DIR/v1/tmp/", delay=delay):
+                    self.assertEqual(strays(cache), [], "files beside the entries that are not entries")
         stored = len(entries(cache))
         print("entries after the kills: %d" % stored, file=sys.stderr)
         self.assertGreater(stored, 0, "the kills came too late or too early to test stores")
