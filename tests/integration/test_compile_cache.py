@@ -26,7 +26,6 @@ nginx and a misbehaving HTTP server of our own:
 The cache-less reference of every comparison is a run of the same pycemit on a
 copy of the same tree (same relative layout, same mtimes) without any cache.
 """
-import hashlib
 import json
 import os
 import re

@@ -29,6 +29,7 @@ import http.server
 import socket
 import socketserver
 import struct
+import sys
 import threading
 
 MODES = ("ok", "miss", "slow", "500", "reset", "truncated", "wrong-bytes", "put-500")
@@ -44,7 +45,6 @@ class _Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     def handle_error(self, request, client_address):
         # A client that gives up on an answer (it timed out, or stopped using
         # the remote) is expected here, not an error of the server.
-        import sys
         if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError, TimeoutError)):
             super().handle_error(request, client_address)
 

@@ -22,7 +22,6 @@ import socket
 import subprocess
 import tempfile
 import time
-import urllib.error
 import urllib.request
 
 NGINX = os.environ.get("PYCEMIT_TEST_NGINX", "/usr/sbin/nginx")
