@@ -118,7 +118,11 @@ std::optional<std::string> LocalCompileCache::load(const std::string& key) {
 
 void LocalCompileCache::store(const std::string& key, std::string_view entry) {
   const std::string path = entry_path(key);
-  make_private_directory(std::string(path_dirname(path)));
+  const std::string directory(path_dirname(path));
+  if (swept_.insert(directory).second) {
+    make_private_directory(directory);
+    remove_stale_temporaries(directory);  // of writers killed before their rename
+  }
   write_file_atomically(path, entry, 0644);
 }
 

@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -41,8 +42,9 @@ class LocalCompileCache {
   // entry used. The caller checks the bytes (compile_cache_entry.h).
   std::optional<std::string> load(const std::string& key);
 
-  // Stores `entry` under `key`, replacing an existing one atomically. Throws
-  // FileError (the cache is then unchanged).
+  // Stores `entry` under `key`, replacing an existing one atomically; the
+  // first store into a directory removes the temporaries killed writers left
+  // there. Throws FileError (the cache is then unchanged).
   void store(const std::string& key, std::string_view entry);
 
   // Removes the entry for `key`, if any (a bad entry found by the caller).
@@ -62,7 +64,8 @@ class LocalCompileCache {
   std::string entry_path(const std::string& key) const;
 
   std::string directory_;
-  std::string entries_;  // directory_ + "/v1"
+  std::string entries_;          // directory_ + "/v1"
+  std::set<std::string> swept_;  // fan-out directories made and swept by this object
 };
 
 }  // namespace pycemit
