@@ -2,6 +2,7 @@
 
 #include "pycemit/compile_cache_entry.h"
 #include "pycemit/file_io.h"
+#include "pycemit/parallel.h"
 
 namespace pycemit {
 namespace {
@@ -12,8 +13,8 @@ constexpr std::size_t kStoreBatch = 64;
 }  // namespace
 
 CompileCache::CompileCache(const CompileCacheOptions& options, marshal::CodeLayout layout, Reporter& reporter,
-                           CompileStats& stats)
-    : options_(options), layout_(layout), reporter_(reporter), stats_(stats) {
+                           CompileStats& stats, int threads)
+    : options_(options), layout_(layout), reporter_(reporter), stats_(stats), threads_(threads) {
   if (options_.directory) local_ = std::make_unique<LocalCompileCache>(*options_.directory);
   if (options_.remote) remote_ = make_remote_cache(*options_.remote);
 }
@@ -21,21 +22,31 @@ CompileCache::CompileCache(const CompileCacheOptions& options, marshal::CodeLayo
 std::vector<std::optional<std::string>> CompileCache::lookup(const std::vector<CacheQuery>& queries) {
   std::vector<std::optional<std::string>> found(queries.size());
   stats_.cache_lookups += queries.size();
+  // Local entries are read and checked on every core: the check walks the
+  // whole entry, the costliest part of a run that only hits.
+  enum class Local : char { None, Hit, Dropped };
+  std::vector<Local> local(queries.size(), Local::None);
+  if (local_) {
+    parallel_for(queries.size(), threads_, [&](std::size_t i) {
+      std::optional<std::string> entry = local_->load(queries[i].key);
+      if (!entry) return;
+      if (compile_cache_entry_problem(*entry, layout_, queries[i].embedded_path)) {
+        local_->drop(queries[i].key);
+        local[i] = Local::Dropped;
+        return;
+      }
+      found[i] = std::move(entry);
+      local[i] = Local::Hit;
+    });
+  }
   std::vector<std::size_t> missing;
   for (std::size_t i = 0; i < queries.size(); ++i) {
-    if (local_) {
-      found[i] = local_->load(queries[i].key);
-      if (found[i] && compile_cache_entry_problem(*found[i], layout_, queries[i].embedded_path)) {
-        local_->drop(queries[i].key);
-        ++stats_.cache_dropped;
-        found[i].reset();
-      }
-      if (found[i]) {
-        ++stats_.cache_hits;
-        continue;
-      }
+    if (local[i] == Local::Dropped) ++stats_.cache_dropped;
+    if (local[i] == Local::Hit) {
+      ++stats_.cache_hits;
+    } else {
+      missing.push_back(i);
     }
-    missing.push_back(i);
   }
   if (remote_ && !missing.empty()) {
     std::vector<std::string> keys;

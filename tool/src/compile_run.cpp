@@ -14,6 +14,7 @@
 #include "pycemit/interpreter_pool.h"
 #include "pycemit/interpreter_process.h"
 #include "pycemit/manifest.h"
+#include "pycemit/parallel.h"
 
 namespace pycemit {
 namespace {
@@ -96,7 +97,7 @@ int CompileRun::run(CompileStats* stats_out) {
     if (!options_.force) settings.cache = cache_.get();
   }
   if (options_.cache.enabled()) {
-    compile_cache_ = std::make_unique<CompileCache>(options_.cache, code_layout_, reporter_, stats);
+    compile_cache_ = std::make_unique<CompileCache>(options_.cache, code_layout_, reporter_, stats, usable_cores());
   }
 
   // Scan a batch of sources on every core, then queue what is stale; the
@@ -145,29 +146,41 @@ std::vector<bool> CompileRun::outputs_to_write(const SourceScan& scan) const {
 // the outputs up in the compile cache in one round (the remote's requests go
 // out in parallel).
 void CompileRun::look_up_batch(std::size_t start, const std::vector<SourceScan>& scans) {
-  std::vector<CacheQuery> queries;
-  std::vector<std::pair<std::size_t, std::size_t>> query_for;  // (source index, output)
-  for (std::size_t j = 0; j < scans.size(); ++j) {
+  // Read, hash and key on every core.
+  std::vector<std::optional<Prepared>> prepared(scans.size());
+  parallel_for(scans.size(), usable_cores(), [&](std::size_t j) {
     const SourceScan& scan = scans[j];
-    if (scan.error) continue;
+    if (scan.error) return;
     const std::vector<bool> stale = outputs_to_write(scan);
-    if (std::find(stale.begin(), stale.end(), true) == stale.end()) continue;
+    if (std::find(stale.begin(), stale.end(), true) == stale.end()) return;
     Prepared prep;
     try {
       prep.source = read_file(scan.plan.source.path, &prep.st);
     } catch (const FileError&) {
-      continue;  // handle_scan reads it again and reports the error
+      return;  // handle_scan reads it again and reports the error
     }
+    prep.header = expected_header(info_, options_.mode, prep.source, prep.st);
     const std::string source_sha256 = sha256_hex(prep.source);
     prep.keys.resize(stale.size());
     prep.entries.resize(stale.size());
     for (std::size_t k = 0; k < stale.size(); ++k) {
-      if (!stale[k]) continue;
-      prep.keys[k] = compile_cache_key(info_, scan.plan.outputs[k].optimize, scan.plan.embedded_path, source_sha256);
-      queries.push_back({prep.keys[k], scan.plan.embedded_path});
+      if (stale[k]) {
+        prep.keys[k] = compile_cache_key(info_, scan.plan.outputs[k].optimize, scan.plan.embedded_path, source_sha256);
+      }
+    }
+    prepared[j] = std::move(prep);
+  });
+
+  std::vector<CacheQuery> queries;
+  std::vector<std::pair<std::size_t, std::size_t>> query_for;  // (source index, output)
+  for (std::size_t j = 0; j < scans.size(); ++j) {
+    if (!prepared[j]) continue;
+    for (std::size_t k = 0; k < prepared[j]->keys.size(); ++k) {
+      if (prepared[j]->keys[k].empty()) continue;
+      queries.push_back({prepared[j]->keys[k], scans[j].plan.embedded_path});
       query_for.emplace_back(start + j, k);
     }
-    prepared_.emplace(start + j, std::move(prep));
+    prepared_.emplace(start + j, std::move(*prepared[j]));
   }
   std::vector<std::optional<std::string>> entries = compile_cache_->lookup(queries);
   for (std::size_t q = 0; q < entries.size(); ++q) {
@@ -208,9 +221,10 @@ void CompileRun::handle_scan(std::size_t index, SourceScan scan) {
       reporter_.source_done(p.plan.source.path);
       return;
     }
+    prep->header = expected_header(info_, options_.mode, prep->source, prep->st);
   }
   const struct stat& st = prep->st;
-  p.header = expected_header(info_, options_.mode, prep->source, st);
+  p.header = prep->header;
   p.mode = pyc_mode_for_source(st.st_mode);
   p.source_identity = identity_of(st);
   p.code.resize(p.plan.outputs.size());

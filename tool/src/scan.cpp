@@ -3,13 +3,12 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
-#include <atomic>
 #include <cerrno>
 #include <cstring>
-#include <thread>
 
 #include "pycemit/file_io.h"
 #include "pycemit/marshal.h"
+#include "pycemit/parallel.h"
 
 namespace pycemit {
 namespace {
@@ -71,15 +70,7 @@ SourceScan scan_source(const SourceFile& source, const ScanSettings& settings) {
 std::vector<SourceScan> scan_sources(const std::vector<SourceFile>& sources, const ScanSettings& settings,
                                      int threads) {
   std::vector<SourceScan> scans(sources.size());
-  std::atomic<std::size_t> next{0};
-  auto work = [&] {
-    for (std::size_t i = next++; i < sources.size(); i = next++) scans[i] = scan_source(sources[i], settings);
-  };
-  std::vector<std::thread> helpers;
-  const std::size_t n = std::min<std::size_t>(static_cast<std::size_t>(std::max(threads, 1)), sources.size());
-  for (std::size_t t = 1; t < n; ++t) helpers.emplace_back(work);
-  work();
-  for (auto& h : helpers) h.join();
+  parallel_for(sources.size(), threads, [&](std::size_t i) { scans[i] = scan_source(sources[i], settings); });
   return scans;
 }
 

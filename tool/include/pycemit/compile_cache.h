@@ -32,9 +32,10 @@ class CompileCache {
  public:
   // Opens the local cache (LocalCompileCache: throws PlanError, FileError) and
   // the remote (make_remote_cache: throws PlanError) that `options` name.
-  // Entries are checked for `layout`; counts go to `stats`, the one warning
-  // to `reporter`; both outlive the cache.
-  CompileCache(const CompileCacheOptions& options, marshal::CodeLayout layout, Reporter& reporter, CompileStats& stats);
+  // Entries are checked for `layout`, local ones on up to `threads` threads;
+  // counts go to `stats`, the one warning to `reporter`; both outlive the cache.
+  CompileCache(const CompileCacheOptions& options, marshal::CodeLayout layout, Reporter& reporter, CompileStats& stats,
+               int threads);
 
   // The checked entry for each query, or nullopt: the local cache first, then
   // one parallel round of remote requests for what it lacks (a remote hit is
@@ -60,6 +61,7 @@ class CompileCache {
   marshal::CodeLayout layout_;
   Reporter& reporter_;
   CompileStats& stats_;
+  int threads_;
   std::unique_ptr<LocalCompileCache> local_;
   std::unique_ptr<RemoteCache> remote_;
   std::vector<std::pair<std::string, std::string>> queued_;  // remote stores not sent yet

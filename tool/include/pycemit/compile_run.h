@@ -83,6 +83,7 @@ class CompileRun {
   struct Prepared {
     std::string source;
     struct stat st {};
+    PycHeaderBytes header{};
     std::vector<std::string> keys;                    // per output; empty for a current one
     std::vector<std::optional<std::string>> entries;  // per output: the cache's checked body
   };

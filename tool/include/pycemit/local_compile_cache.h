@@ -39,7 +39,8 @@ class LocalCompileCache {
 
   // The entry for `key` (64 hex digits), or nullopt when there is none or it
   // cannot be read, or is larger than kMaxCompileCacheEntryBytes. Marks the
-  // entry used. The caller checks the bytes (compile_cache_entry.h).
+  // entry used. The caller checks the bytes (compile_cache_entry.h). load()
+  // and drop() may run on several threads at once; store() may not.
   std::optional<std::string> load(const std::string& key);
 
   // Stores `entry` under `key`, replacing an existing one atomically; the
