@@ -1,6 +1,7 @@
 // The remote cache over HTTP with libcurl's multi interface (remote_cache.h).
 #include <curl/curl.h>
 
+#include <algorithm>
 #include <cstring>
 #include <deque>
 #include <mutex>
@@ -44,7 +45,7 @@ std::size_t receive(char* data, std::size_t size, std::size_t count, void* user)
 std::size_t send(char* buffer, std::size_t size, std::size_t count, void* user) {
   auto* t = static_cast<Transfer*>(user);
   const std::size_t n = std::min(size * count, t->upload->size() - t->uploaded);
-  std::memcpy(buffer, t->upload->data() + t->uploaded, n);
+  std::copy_n(t->upload->data() + t->uploaded, n, buffer);
   t->uploaded += n;
   return n;
 }
